@@ -9,7 +9,8 @@
  * the handshake waits in its state until they settle.
  */
 
-export type MaybePromise<T> = T | Promise<T>;
+import type { MaybePromise } from '../util/steps.js';
+export type { MaybePromise };
 
 /** A source of cryptographically secure random bytes (injectable for tests). */
 export type RandomSource = (length: number) => Uint8Array;
