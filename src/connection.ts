@@ -1,0 +1,317 @@
+/**
+ * The sans-I/O connections: bytes in (`receive`), bytes out
+ * (`takeOutgoing`), application data in (`write`) and out (`events`). No
+ * sockets, no timers: a transport adapter, a test or a teaching page drives
+ * them.
+ *
+ * When a hook or crypto provider returns a Promise, the connection waits in
+ * its state; input that arrives meanwhile is kept (bounded) and processed
+ * once the step settles. `settled()` tells when that has happened.
+ */
+import type { ClientConfig, ConnectionState, ServerConfig } from './config.js';
+import { TLSError, asTLSError } from './errors.js';
+import { ClientHandshake, CLIENT_TRANSITIONS, type ClientOptions, type ClientState } from './handshake/client.js';
+import type { Handshake, HandshakeHost } from './handshake/common.js';
+import type { ConnectionEvent } from './handshake/events.js';
+import { ServerHandshake, SERVER_TRANSITIONS, type ServerState } from './handshake/server.js';
+import { clientSettings, serverSettings, type CommonSettings } from './handshake/settings.js';
+import { RecordLayer, type RecordItem } from './record/index.js';
+import { AlertDescription, AlertLevel, alertName } from './registry.js';
+import { type Step, isPromiseLike, run } from './util/steps.js';
+
+export type { ConnectionEvent } from './handshake/events.js';
+
+/** Largest chunk handed to the record layer at once (one maximal record). */
+const FEED_CHUNK = 16_645;
+/** Input kept while a step waits on a Promise; a peer sending more is misbehaving. */
+const MAX_QUEUED_INPUT = 4 * 1024 * 1024;
+/** Application data written before the handshake completes, kept until it does. */
+const MAX_QUEUED_WRITES = 4 * 1024 * 1024;
+
+abstract class Connection<S extends string> implements HandshakeHost {
+  readonly record: RecordLayer;
+  protected abstract readonly handshake: Handshake<S>;
+
+  private readonly queue: ConnectionEvent[] = [];
+  private readonly input: Uint8Array[] = [];
+  private inputLength = 0;
+  private readonly pendingWrites: Uint8Array[] = [];
+  private pendingWriteLength = 0;
+  private busy: Promise<void> | undefined;
+  private failure: TLSError | undefined;
+  private readClosed = false;
+  private writeClosed = false;
+  private closeEmitted = false;
+
+  constructor(protected readonly settings: CommonSettings) {
+    this.record = new RecordLayer(settings.provider, {
+      maxHandshakeMessageLength: settings.maxHandshakeMessageSize,
+      ...(settings.config.padding ? { padding: settings.config.padding } : {}),
+    });
+  }
+
+  // ------------------------------------------------------------ public API
+
+  /** The handshake state (RFC 8446 Appendix A name). */
+  get handshakeState(): S {
+    return this.handshake.state;
+  }
+
+  /** The negotiated parameters so far. */
+  get state(): ConnectionState {
+    return this.handshake.connectionState();
+  }
+
+  get handshakeComplete(): boolean {
+    return this.handshake.connectionState().handshakeComplete;
+  }
+
+  /** The error that closed the connection, if any. */
+  get error(): TLSError | undefined {
+    return this.failure;
+  }
+
+  /** True once both directions are closed or the connection failed. */
+  get closed(): boolean {
+    return this.failure !== undefined || (this.readClosed && this.writeClosed);
+  }
+
+  /** Feeds bytes that arrived from the transport. */
+  receive(bytes: Uint8Array): void {
+    if (this.failure || this.readClosed || bytes.length === 0) return;
+    this.inputLength += bytes.length;
+    if (this.inputLength > MAX_QUEUED_INPUT) {
+      this.fail(new TLSError('internal_error', 'the peer sent more than 4 MiB while the handshake was waiting on a hook'));
+      return;
+    }
+    this.input.push(bytes.slice());
+    this.pump();
+  }
+
+  /** Takes the events raised since the last call. */
+  events(): ConnectionEvent[] {
+    return this.queue.splice(0, this.queue.length);
+  }
+
+  /** Takes the bytes that must be sent to the peer now. */
+  takeOutgoing(): Uint8Array {
+    return this.record.takeOutgoing();
+  }
+
+  /**
+   * Sends application data; before the handshake completes it is kept and
+   * sent as soon as it does.
+   */
+  write(data: Uint8Array): void {
+    if (this.failure) throw this.failure;
+    if (this.writeClosed) throw new TLSError('internal_error', 'write after close(): the connection no longer sends data');
+    if (data.length === 0) return;
+    if (!this.handshakeComplete || this.pendingWrites.length > 0) {
+      if (this.pendingWriteLength + data.length > MAX_QUEUED_WRITES) {
+        throw new TLSError('internal_error', 'more than 4 MiB written before the handshake completed: wait for the handshake event');
+      }
+      this.pendingWrites.push(data.slice());
+      this.pendingWriteLength += data.length;
+      return;
+    }
+    this.writeNow(data);
+  }
+
+  /** Sends close_notify (§6.1): we send no more; the peer may still send until it closes too. */
+  close(): void {
+    if (this.failure || this.writeClosed) return;
+    this.flushPendingWrites();
+    this.writeClosed = true;
+    this.record.writeAlert(AlertLevel.warning, 'close_notify');
+    this.handshakeTrace('sent', 'close_notify', 'warning');
+    this.maybeClosed();
+  }
+
+  /** Sends a KeyUpdate (§4.6.3), asking the peer to update too unless told otherwise. */
+  updateKeys(requestPeerUpdate = true): void {
+    if (this.failure) throw this.failure;
+    if (!this.handshakeComplete) throw new TLSError('internal_error', 'keys can be updated only after the handshake');
+    this.handshake.sendKeyUpdate(requestPeerUpdate);
+  }
+
+  /** Keying material from the exporter (RFC 8446 §7.5, RFC 5705 interface). */
+  exportKeyingMaterial(label: string, context: Uint8Array, length: number): Uint8Array {
+    return this.handshake.exportKeyingMaterial(label, context, length);
+  }
+
+  /** Resolves once no step is waiting on a Promise (at once for synchronous hooks). */
+  async settled(): Promise<void> {
+    while (this.busy) await this.busy;
+  }
+
+  /** Part of HandshakeHost: the handshake raises events through the connection. */
+  emit(event: ConnectionEvent): void {
+    this.queue.push(event);
+    if (event.type === 'handshake') this.flushPendingWrites();
+  }
+
+  // --------------------------------------------------------------- internals
+
+  /** Runs a step that may go asynchronous, then carries on with the input. */
+  protected runStep(step: Step<void>): void {
+    let result;
+    try {
+      result = run(step);
+    } catch (err) {
+      this.fail(err);
+      return;
+    }
+    if (isPromiseLike(result)) {
+      this.busy = Promise.resolve(result).then(
+        () => {
+          this.busy = undefined;
+          this.pump();
+        },
+        (err: unknown) => {
+          this.busy = undefined;
+          this.fail(err);
+        },
+      );
+    }
+  }
+
+  private pump(): void {
+    try {
+      while (!this.busy && !this.failure) {
+        const item = this.nextItem();
+        if (!item) return;
+        this.dispatch(item);
+      }
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private nextItem(): RecordItem | undefined {
+    for (;;) {
+      const item = this.record.nextMessage();
+      if (item) return item;
+      const chunk = this.input.shift();
+      if (!chunk) return undefined;
+      if (chunk.length > FEED_CHUNK) this.input.unshift(chunk.subarray(FEED_CHUNK));
+      const piece = chunk.length > FEED_CHUNK ? chunk.subarray(0, FEED_CHUNK) : chunk;
+      this.inputLength -= piece.length;
+      this.record.receive(piece);
+    }
+  }
+
+  private dispatch(item: RecordItem): void {
+    switch (item.kind) {
+      case 'handshake':
+        this.runStep(this.handshake.receive(item.message));
+        return;
+      case 'application_data':
+        this.receiveApplicationData(item.data);
+        return;
+      case 'alert':
+        this.receiveAlert(item.level, item.description);
+        return;
+      case 'change_cipher_spec':
+        this.settings.config.trace?.({ kind: 'change_cipher_spec', direction: 'received' });
+        return;
+    }
+  }
+
+  /** Application data is only accepted once the peer is authenticated (§2). */
+  protected receiveApplicationData(data: Uint8Array): void {
+    if (!this.handshakeComplete) {
+      throw new TLSError('unexpected_message', 'application data before the handshake completed');
+    }
+    this.queue.push({ type: 'data', bytes: data, early: false });
+  }
+
+  /**
+   * close_notify ends the peer's direction; user_canceled is informational;
+   * every other alert is fatal whatever its level says (§6).
+   */
+  private receiveAlert(level: number, description: number): void {
+    const name = alertName(description) ?? `alert ${description}`;
+    this.handshakeTrace('received', name, level === AlertLevel.warning ? 'warning' : 'fatal');
+    if (description === AlertDescription.close_notify) {
+      this.readClosed = true;
+      this.input.length = 0;
+      this.inputLength = 0;
+      this.queue.push({ type: 'end' });
+      this.maybeClosed();
+      return;
+    }
+    if (description === AlertDescription.user_canceled && level === AlertLevel.warning) {
+      this.queue.push({ type: 'alert', alert: name });
+      return;
+    }
+    this.fail(TLSError.fromRemote(description));
+  }
+
+  private handshakeTrace(direction: 'sent' | 'received', alert: string, level: 'warning' | 'fatal'): void {
+    this.settings.config.trace?.({ kind: 'alert', direction, alert, level });
+  }
+
+  private writeNow(data: Uint8Array): void {
+    this.record.writeApplicationData(data);
+    if (this.record.keyUpdateDue) this.handshake.sendKeyUpdate(false);
+  }
+
+  private flushPendingWrites(): void {
+    if (!this.handshakeComplete) return;
+    const writes = this.pendingWrites.splice(0, this.pendingWrites.length);
+    this.pendingWriteLength = 0;
+    for (const w of writes) this.writeNow(w);
+  }
+
+  /** A fatal error: send our alert (if we raised it), and stop (§6.2). */
+  private fail(err: unknown): void {
+    if (this.failure) return;
+    const error = asTLSError(err, 'handshake failed');
+    this.failure = error;
+    this.busy = undefined;
+    if (error.side === 'local' && !this.writeClosed) {
+      try {
+        this.record.writeAlert(AlertLevel.fatal, error.alert);
+        this.handshakeTrace('sent', error.alert, 'fatal');
+      } catch {
+        // The alert is a courtesy; the connection is closed either way.
+      }
+    }
+    this.readClosed = this.writeClosed = true;
+    this.queue.push({ type: 'error', error });
+    this.emitClose();
+  }
+
+  private maybeClosed(): void {
+    if (this.readClosed && this.writeClosed) this.emitClose();
+  }
+
+  private emitClose(): void {
+    if (this.closeEmitted) return;
+    this.closeEmitted = true;
+    this.queue.push({ type: 'close' });
+  }
+}
+
+export class ClientConnection extends Connection<ClientState> {
+  protected readonly handshake: ClientHandshake;
+  static readonly transitions = CLIENT_TRANSITIONS;
+
+  constructor(config: ClientConfig = {}, options: ClientOptions = {}) {
+    const settings = clientSettings(config);
+    super(settings);
+    this.handshake = new ClientHandshake(this, settings, options);
+    this.runStep(this.handshake.start());
+  }
+}
+
+export class ServerConnection extends Connection<ServerState> {
+  protected readonly handshake: ServerHandshake;
+  static readonly transitions = SERVER_TRANSITIONS;
+
+  constructor(config: ServerConfig) {
+    const settings = serverSettings(config);
+    super(settings);
+    this.handshake = new ServerHandshake(this, settings);
+  }
+}

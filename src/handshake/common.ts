@@ -1,0 +1,366 @@
+/**
+ * What the client and server handshakes share: the transcript and key
+ * schedule, sending and receiving messages, installing traffic keys,
+ * Finished, CertificateVerify, certificate checks, KeyUpdate, and the
+ * connection state they build up.
+ */
+import type { CertifiedKey, ConnectionState } from '../config.js';
+import type { Hash, PublicKey } from '../crypto/provider.js';
+import { KeySchedule } from '../crypto/keySchedule.js';
+import type { CipherSuiteInfo } from '../crypto/suites.js';
+import { TLSError, asTLSError, fromDecodeError } from '../errors.js';
+import type { RecordLayer } from '../record/index.js';
+import { KeyUpdateRequest, NamedGroup, SignatureScheme, codeName } from '../registry.js';
+import { DecodeError, constantTimeEqual, toHex } from '../util/bytes.js';
+import { type Step, wait } from '../util/steps.js';
+import {
+  type Certificate as CertificateMessage,
+  type CertificateVerify,
+  type Finished,
+  type HandshakeMessage,
+  type KeyUpdate,
+  decodeHandshake,
+  encodeHandshake,
+} from '../wire/index.js';
+import { type Certificate, X509VerificationError, parseCertificate, verifyChain } from '../x509/index.js';
+import type { ConnectionEvent, TraceEntry, TrafficLevel } from './events.js';
+import { transitionFor, type TransitionTable } from './machine.js';
+import type { CommonSettings } from './settings.js';
+import { certificateVerifyContent } from './signing.js';
+import { Transcript } from './transcript.js';
+
+/** What a handshake needs from the connection that drives it. */
+export interface HandshakeHost {
+  readonly record: RecordLayer;
+  emit(event: ConnectionEvent): void;
+}
+
+/** NSS key log labels (the SSLKEYLOGFILE format Wireshark reads). */
+export type KeyLogLabel =
+  | 'CLIENT_EARLY_TRAFFIC_SECRET'
+  | 'CLIENT_HANDSHAKE_TRAFFIC_SECRET'
+  | 'SERVER_HANDSHAKE_TRAFFIC_SECRET'
+  | 'CLIENT_TRAFFIC_SECRET_0'
+  | 'SERVER_TRAFFIC_SECRET_0'
+  | 'EXPORTER_SECRET'
+  | 'EARLY_EXPORTER_SECRET';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+export abstract class Handshake<S extends string> {
+  abstract readonly side: 'client' | 'server';
+  abstract state: S;
+  protected abstract readonly table: TransitionTable<S>;
+
+  readonly transcript = new Transcript();
+  protected schedule: KeySchedule | undefined;
+  protected suite: CipherSuiteInfo | undefined;
+  /** Client random, the key log's identifier for this connection. */
+  protected clientRandom: Uint8Array = new Uint8Array(32);
+
+  /** Traffic secrets for the application phase, kept for KeyUpdate and exporters. */
+  protected readSecret: Uint8Array | undefined;
+  protected writeSecret: Uint8Array | undefined;
+  protected exporterSecret: Uint8Array | undefined;
+  /** Set when we asked the peer to update its keys and it has not yet done so. */
+  private keyUpdateRequested = false;
+
+  protected readonly info: Mutable<ConnectionState>;
+
+  constructor(
+    protected readonly host: HandshakeHost,
+    protected settings: CommonSettings,
+    side: 'client' | 'server',
+  ) {
+    this.info = {
+      side,
+      version: undefined,
+      cipherSuite: undefined,
+      group: undefined,
+      signatureScheme: undefined,
+      alpnProtocol: undefined,
+      serverName: undefined,
+      peerCertificates: [],
+      verifiedChains: [],
+      resumed: false,
+      earlyDataAccepted: false,
+      handshakeComplete: false,
+      handshakeConfirmed: false,
+    };
+  }
+
+  connectionState(): ConnectionState {
+    return { ...this.info };
+  }
+
+  // ------------------------------------------------------------ dispatch
+
+  /**
+   * Handles one whole handshake message: decodes it, looks the transition up
+   * in the table (anything not listed is unexpected_message) and runs its step.
+   */
+  *receive(raw: Uint8Array): Step<void> {
+    const message = this.decode(raw);
+    const transition = transitionFor(this.table, this.state, message.type);
+    this.trace({ kind: 'message', direction: 'received', message, bytes: raw });
+    const from = this.state;
+    const to = yield* this.step(message, raw);
+    if (!transition.to.includes(to)) {
+      throw new TLSError('internal_error', `step ${transition.step} went from ${from} to ${to}, which the table does not allow`);
+    }
+    this.state = to;
+    this.trace({ kind: 'transition', from, to, on: message.type, rfc: transition.rfc });
+  }
+
+  /** The step for `message` in the current state; the table has already allowed it. */
+  protected abstract step(message: HandshakeMessage, raw: Uint8Array): Step<S>;
+
+  private decode(raw: Uint8Array): HandshakeMessage {
+    try {
+      const hashLength = this.suite ? this.schedule?.hash.outputLength : undefined;
+      return decodeHandshake(raw, hashLength === undefined ? {} : { hashLength });
+    } catch (err) {
+      if (err instanceof DecodeError) throw fromDecodeError(err, 'malformed handshake message');
+      throw err;
+    }
+  }
+
+  // ------------------------------------------------------------- sending
+
+  /**
+   * Encodes and queues a message, adding it to the transcript. Returns the
+   * message as sent, which differs from `original` only if `shapeMessage`
+   * reshaped it (then the sent form is what later checks must compare with).
+   */
+  protected send<M extends HandshakeMessage>(original: M, options: { legacyRecordVersion?: number } = {}): M {
+    const shape = this.settings.config.shapeMessage;
+    const message = (shape ? shape(original) : original) as M;
+    if (message.type !== original.type) throw new TLSError('internal_error', 'shapeMessage must not change the message type');
+    const bytes = encodeHandshake(message);
+    this.transcript.add(bytes);
+    this.host.record.writeHandshake(bytes, options);
+    this.trace({ kind: 'message', direction: 'sent', message, bytes });
+    return message;
+  }
+
+  /** The dummy ChangeCipherSpec of middlebox compatibility mode (Appendix D.4). */
+  protected sendChangeCipherSpec(): void {
+    this.host.record.writeChangeCipherSpec();
+    this.trace({ kind: 'change_cipher_spec', direction: 'sent' });
+  }
+
+  protected trace(entry: TraceEntry): void {
+    this.settings.config.trace?.(entry);
+  }
+
+  // ----------------------------------------------------------- key schedule
+
+  /** Fixes the suite: from here on the transcript and key schedule use its hash. */
+  protected useSuite(suite: CipherSuiteInfo): void {
+    const hash: Hash = this.settings.provider.hash(suite.hash);
+    this.suite = suite;
+    this.schedule = new KeySchedule(this.settings.provider, hash);
+    this.transcript.useHash(hash);
+    this.info.cipherSuite = { code: suite.code, name: suite.name };
+    this.info.version = 'TLSv1.3';
+  }
+
+  protected get ks(): KeySchedule {
+    if (!this.schedule) throw new TLSError('internal_error', 'key schedule used before the cipher suite was chosen');
+    return this.schedule;
+  }
+
+  protected get cipher(): CipherSuiteInfo {
+    if (!this.suite) throw new TLSError('internal_error', 'cipher suite used before it was chosen');
+    return this.suite;
+  }
+
+  protected installKeys(direction: 'read' | 'write', level: TrafficLevel, secret: Uint8Array, label?: KeyLogLabel): void {
+    const keys = this.ks.trafficKeys(secret, this.cipher.keyLength, this.cipher.ivLength);
+    if (direction === 'read') this.host.record.setReadKeys(this.cipher.aead, keys);
+    else this.host.record.setWriteKeys(this.cipher.aead, keys);
+    if (level === 'application') {
+      if (direction === 'read') this.readSecret = secret;
+      else this.writeSecret = secret;
+    }
+    if (label) this.keyLog(label, secret);
+    this.trace({ kind: 'keys', direction, level, ...(this.settings.config.traceSecrets ? { secret } : {}) });
+  }
+
+  protected keyLog(label: KeyLogLabel, secret: Uint8Array): void {
+    this.settings.config.keyLog?.(`${label} ${toHex(this.clientRandom)} ${toHex(secret)}`);
+  }
+
+  /** Finished.verify_data over the transcript so far (§4.4.4). */
+  protected finishedFor(baseKey: Uint8Array): Finished {
+    return { type: 'finished', verifyData: this.ks.verifyData(baseKey, this.transcript.digest()) };
+  }
+
+  /**
+   * Checks the peer's Finished in constant time (§4.4.4): a mismatch means
+   * the handshake was tampered with or the keys differ.
+   */
+  protected checkFinished(message: Finished, baseKey: Uint8Array, expectedHash: Uint8Array): void {
+    const expected = this.ks.verifyData(baseKey, expectedHash);
+    if (!constantTimeEqual(expected, message.verifyData)) {
+      throw new TLSError('decrypt_error', "the peer's Finished did not verify: the handshake was altered in transit or the peer derived different keys");
+    }
+  }
+
+  // ---------------------------------------------------------- certificates
+
+  /** Our Certificate message (§4.4.2). */
+  protected certificateMessage(key: CertifiedKey | undefined, context: Uint8Array): CertificateMessage {
+    return {
+      type: 'certificate',
+      certificateRequestContext: context,
+      certificateList: (key?.chain ?? []).map((certData) => ({ certData, extensions: [] })),
+    };
+  }
+
+  /** Our CertificateVerify (§4.4.3), signed over the transcript so far. */
+  protected *certificateVerify(key: CertifiedKey, scheme: number): Step<CertificateVerify> {
+    const algorithm = this.settings.provider.signature(scheme);
+    if (!algorithm) throw new TLSError('internal_error', `signature scheme ${codeName(SignatureScheme, scheme)} is not available`);
+    const content = certificateVerifyContent(this.side, this.transcript.digest());
+    const signature = yield* wait(algorithm.sign(key.privateKey, content, this.settings.random));
+    if (this.side === 'server') this.info.signatureScheme = { code: scheme, name: algorithm.name };
+    return { type: 'certificate_verify', algorithm: scheme, signature };
+  }
+
+  /**
+   * Verifies the peer's chain: parse, build a path to our roots, check the
+   * host name (client side) and the extended key usage, then the user's
+   * `verifyPeerCertificate` hook. With `insecureSkipVerify` only the parse
+   * and the hook run. Returns the leaf's public key for CertificateVerify.
+   */
+  protected *verifyPeerChain(
+    message: CertificateMessage,
+    options: { usage: 'server' | 'client'; serverName?: string; roots: readonly Certificate[]; verify: boolean },
+  ): Step<PublicKey> {
+    const rawCerts = message.certificateList.map((e) => e.certData);
+    let parsed: Certificate[];
+    try {
+      parsed = rawCerts.map((der) => parseCertificate(der));
+    } catch (err) {
+      throw new TLSError('bad_certificate', `the peer sent a certificate that does not parse: ${(err as Error).message}`, 'local', { cause: err });
+    }
+    const leaf = parsed[0]!;
+    this.info.peerCertificates = rawCerts;
+    if (!leaf.publicKey) {
+      throw new TLSError('unsupported_certificate', "the peer's certificate has a public key type we do not support (use ECDSA P-256/P-384, Ed25519 or RSA)");
+    }
+    let chains: Certificate[][] = [];
+    if (options.verify) {
+      if (options.roots.length === 0) {
+        throw new TLSError('unknown_ca', 'no trust anchors configured: set `ca` to the CA certificates you trust');
+      }
+      try {
+        chains = yield* wait(
+          verifyChain({
+            leaf,
+            intermediates: [...parsed.slice(1), ...this.settings.intermediates],
+            roots: options.roots,
+            now: this.settings.now(),
+            provider: this.settings.provider,
+            usage: options.usage,
+            ...(options.serverName === undefined ? {} : { serverName: options.serverName }),
+          }),
+        );
+      } catch (err) {
+        if (err instanceof X509VerificationError) throw new TLSError(err.alert, err.message, 'local', { cause: err });
+        throw err;
+      }
+      this.info.verifiedChains = chains;
+    }
+    const hook = this.settings.config.verifyPeerCertificate;
+    if (hook) yield* this.callHook(() => hook(rawCerts, chains), 'verifyPeerCertificate', 'bad_certificate');
+    return leaf.publicKey;
+  }
+
+  /**
+   * Checks the peer's CertificateVerify: the scheme must be one we offered
+   * and fit the certificate's key (illegal_parameter otherwise, §4.4.3), and
+   * the signature must verify (decrypt_error).
+   */
+  protected *checkCertificateVerify(message: CertificateVerify, key: PublicKey, signer: 'client' | 'server'): Step<void> {
+    const scheme = message.algorithm;
+    const algorithm = this.settings.provider.signature(scheme);
+    if (!algorithm || !algorithm.handshake || !this.settings.signatureSchemes.includes(scheme)) {
+      throw new TLSError('illegal_parameter', `the peer signed with ${codeName(SignatureScheme, scheme)}, which we did not offer`);
+    }
+    if (!algorithm.supports(key)) {
+      throw new TLSError('illegal_parameter', `the peer signed with ${codeName(SignatureScheme, scheme)}, which does not fit its certificate's ${key.kind} key`);
+    }
+    const content = certificateVerifyContent(signer, this.transcript.digest());
+    const ok = yield* wait(algorithm.verify(key, content, message.signature));
+    if (!ok) throw new TLSError('decrypt_error', `the peer's CertificateVerify signature (${algorithm.name}) did not verify`);
+    if (signer === 'server') this.info.signatureScheme = { code: scheme, name: algorithm.name };
+  }
+
+  /** Runs a user hook; what it throws becomes a TLSError with `alert`. */
+  protected *callHook<T>(f: () => T | Promise<T>, name: string, alert: TLSError['alert']): Step<T> {
+    try {
+      return yield* wait(f());
+    } catch (err) {
+      if (err instanceof TLSError) throw err;
+      throw new TLSError(alert, `${name} rejected the connection: ${(err as Error)?.message ?? String(err)}`, 'local', { cause: err });
+    }
+  }
+
+  /** The group's name for ConnectionState. */
+  protected noteGroup(group: number): void {
+    this.info.group = { code: group, name: codeName(NamedGroup, group) };
+  }
+
+  // ----------------------------------------------------------- after the handshake
+
+  /**
+   * KeyUpdate (§4.6.3): switch our read keys to the next generation; if the
+   * peer asked, answer with our own update — unless we already sent one it
+   * has not seen, which answers it just as well.
+   */
+  protected onKeyUpdate(message: KeyUpdate): void {
+    if (!this.readSecret) throw new TLSError('unexpected_message', 'KeyUpdate before the handshake completed');
+    this.readSecret = this.ks.nextTrafficSecret(this.readSecret);
+    this.installKeys('read', 'application', this.readSecret);
+    this.host.emit({ type: 'key_update', direction: 'read' });
+    if (message.requestUpdate === KeyUpdateRequest.update_requested && !this.keyUpdateRequested) {
+      this.sendKeyUpdate(false);
+    }
+    this.keyUpdateRequested = false;
+  }
+
+  /** Sends a KeyUpdate and moves our write keys to the next generation. */
+  sendKeyUpdate(requestPeer: boolean): void {
+    if (!this.writeSecret) throw new TLSError('internal_error', 'cannot update keys before the handshake completes');
+    const message: KeyUpdate = {
+      type: 'key_update',
+      requestUpdate: requestPeer ? KeyUpdateRequest.update_requested : KeyUpdateRequest.update_not_requested,
+    };
+    const bytes = encodeHandshake(message);
+    this.host.record.writeHandshake(bytes);
+    this.host.record.flush();
+    this.trace({ kind: 'message', direction: 'sent', message, bytes });
+    this.writeSecret = this.ks.nextTrafficSecret(this.writeSecret);
+    this.installKeys('write', 'application', this.writeSecret);
+    if (requestPeer) this.keyUpdateRequested = true;
+    this.host.emit({ type: 'key_update', direction: 'write' });
+  }
+
+  /** RFC 8446 §7.5 exporter; available once the handshake is complete. */
+  exportKeyingMaterial(label: string, context: Uint8Array, length: number): Uint8Array {
+    if (!this.exporterSecret) throw new TLSError('internal_error', 'keying material can be exported only after the handshake');
+    return this.ks.exportKeyingMaterial(this.exporterSecret, label, context, length);
+  }
+}
+
+/** A step that stays where it is (e.g. KeyUpdate in CONNECTED). */
+export function* stay<S>(state: S): Step<S> {
+  return state;
+}
+
+/** Wraps an unknown failure from a step into a TLSError. */
+export function stepError(err: unknown): TLSError {
+  return asTLSError(err, 'handshake failed');
+}

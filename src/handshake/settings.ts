@@ -1,0 +1,227 @@
+/**
+ * Turns a user's config into the checked, normalised settings the state
+ * machines use: defaults filled in, PEM parsed once, lists filtered to what
+ * the crypto provider implements. Resolution is cached per config object, so
+ * a server pays for parsing its certificates once, not per connection.
+ */
+import type { CertificateInput, CertificateSource, CertifiedKey, ClientConfig, CommonConfig, ServerConfig } from '../config.js';
+import type { CryptoProvider, RandomSource } from '../crypto/provider.js';
+import { nobleCrypto } from '../crypto/noble.js';
+import { CIPHER_SUITES } from '../crypto/suites.js';
+import { TLSError } from '../errors.js';
+import { CipherSuite, NamedGroup, SignatureScheme } from '../registry.js';
+import { utf8 } from '../util/bytes.js';
+import { parseCertificate, parseCertificates, parsePrivateKey, type Certificate } from '../x509/index.js';
+
+/**
+ * Default suite order. All three are required or recommended by RFC 8446
+ * §9.1; ChaCha20-Poly1305 is second because in pure JS it is about twice as
+ * fast as AES-GCM.
+ */
+export const DEFAULT_CIPHER_SUITES: readonly number[] = [
+  CipherSuite.TLS_AES_128_GCM_SHA256,
+  CipherSuite.TLS_CHACHA20_POLY1305_SHA256,
+  CipherSuite.TLS_AES_256_GCM_SHA384,
+];
+
+/** The post-quantum hybrid first, as Go, Chrome and rustls do. */
+export const DEFAULT_GROUPS: readonly number[] = [
+  NamedGroup.X25519MLKEM768,
+  NamedGroup.x25519,
+  NamedGroup.secp256r1,
+  NamedGroup.secp384r1,
+];
+
+/** Schemes for CertificateVerify (TLS 1.3 forbids PKCS#1 v1.5 there, §4.2.3). */
+export const DEFAULT_SIGNATURE_SCHEMES: readonly number[] = [
+  SignatureScheme.ecdsa_secp256r1_sha256,
+  SignatureScheme.ecdsa_secp384r1_sha384,
+  SignatureScheme.ed25519,
+  SignatureScheme.rsa_pss_rsae_sha256,
+  SignatureScheme.rsa_pss_rsae_sha384,
+  SignatureScheme.rsa_pss_rsae_sha512,
+];
+
+/**
+ * Schemes we also accept inside certificates: most of the web's RSA chains are
+ * signed with PKCS#1 v1.5, which TLS 1.3 still allows there (§4.2.3).
+ */
+const CERTIFICATE_ONLY_SCHEMES: readonly number[] = [
+  SignatureScheme.rsa_pkcs1_sha256,
+  SignatureScheme.rsa_pkcs1_sha384,
+  SignatureScheme.rsa_pkcs1_sha512,
+];
+
+export const DEFAULT_MAX_HANDSHAKE_MESSAGE_SIZE = 65_536;
+
+export interface CommonSettings {
+  readonly config: CommonConfig;
+  readonly provider: CryptoProvider;
+  readonly random: RandomSource;
+  readonly now: () => Date;
+  readonly cipherSuites: readonly number[];
+  readonly groups: readonly number[];
+  /** What we accept and use in CertificateVerify. */
+  readonly signatureSchemes: readonly number[];
+  /** What we advertise in signature_algorithms: CertificateVerify schemes plus certificate-only ones. */
+  readonly advertisedSchemes: readonly number[];
+  readonly alpn: readonly Uint8Array[];
+  readonly certificates: readonly CertifiedKey[];
+  readonly roots: readonly Certificate[];
+  readonly intermediates: readonly Certificate[];
+  readonly middleboxCompat: boolean;
+  readonly recordSizeLimit: number | undefined;
+  readonly maxHandshakeMessageSize: number;
+}
+
+export interface ClientSettings extends CommonSettings {
+  readonly config: ClientConfig;
+  readonly keyShareGroups: readonly number[];
+}
+
+export interface ServerSettings extends CommonSettings {
+  readonly config: ServerConfig;
+  readonly clientAuth: NonNullable<ServerConfig['clientAuth']>;
+  readonly clientRoots: readonly Certificate[];
+  readonly preferServer: boolean;
+}
+
+const clientCache = new WeakMap<ClientConfig, ClientSettings>();
+const serverCache = new WeakMap<ServerConfig, ServerSettings>();
+
+export function clientSettings(config: ClientConfig): ClientSettings {
+  let s = clientCache.get(config);
+  if (!s) {
+    const common = commonSettings(config);
+    s = { ...common, config, keyShareGroups: resolveKeyShareGroups(config, common) };
+    clientCache.set(config, s);
+  }
+  return s;
+}
+
+export function serverSettings(config: ServerConfig): ServerSettings {
+  let s = serverCache.get(config);
+  if (!s) {
+    const common = commonSettings(config);
+    if (common.certificates.length === 0 && !config.getCertificate) {
+      throw new TLSError('internal_error', 'a server needs a certificate: set `certificates` or `getCertificate`');
+    }
+    s = {
+      ...common,
+      config,
+      clientAuth: config.clientAuth ?? 'none',
+      clientRoots: config.clientCa === undefined ? common.roots : loadCertificates(config.clientCa, 'clientCa'),
+      preferServer: config.preferServerCipherSuites ?? true,
+    };
+    serverCache.set(config, s);
+  }
+  return s;
+}
+
+function commonSettings(config: CommonConfig): CommonSettings {
+  const provider = config.crypto ?? nobleCrypto;
+  const suites = supported(config.cipherSuites ?? DEFAULT_CIPHER_SUITES, (c) => CIPHER_SUITES.some((s) => s.code === c), 'cipherSuites');
+  const groups = supported(config.groups ?? DEFAULT_GROUPS, (g) => provider.keyExchange(g) !== undefined, 'groups');
+  const schemes = supported(
+    config.signatureSchemes ?? DEFAULT_SIGNATURE_SCHEMES,
+    (s) => provider.signature(s) !== undefined,
+    'signatureSchemes',
+  );
+  const cvSchemes = schemes.filter((s) => provider.signature(s)?.handshake);
+  const certOnly = config.signatureSchemes ? [] : CERTIFICATE_ONLY_SCHEMES.filter((s) => provider.signature(s));
+  const limit = config.recordSizeLimit;
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 64 || limit > 16385)) {
+    throw new RangeError('recordSizeLimit must be an integer from 64 to 16385 (RFC 8449 §4)');
+  }
+  return {
+    config,
+    provider,
+    random: config.random ?? provider.random,
+    now: config.now ?? (() => new Date()),
+    cipherSuites: suites,
+    groups,
+    signatureSchemes: cvSchemes,
+    advertisedSchemes: [...schemes, ...certOnly.filter((s) => !schemes.includes(s))],
+    alpn: (config.alpnProtocols ?? []).map(alpnName),
+    certificates: (config.certificates ?? []).map(loadCertifiedKey),
+    roots: config.ca === undefined ? [] : loadCertificates(config.ca, 'ca'),
+    intermediates: config.intermediates === undefined ? [] : loadCertificates(config.intermediates, 'intermediates'),
+    middleboxCompat: config.middleboxCompat ?? true,
+    recordSizeLimit: limit,
+    maxHandshakeMessageSize: config.maxHandshakeMessageSize ?? DEFAULT_MAX_HANDSHAKE_MESSAGE_SIZE,
+  };
+}
+
+function supported(list: readonly number[], ok: (code: number) => boolean, what: string): number[] {
+  const out = list.filter(ok);
+  if (out.length === 0) throw new RangeError(`${what}: none of the configured values is supported`);
+  return out;
+}
+
+/**
+ * By default the first ClientHello carries a share for the first group, and
+ * when that is the hybrid also one for x25519, so servers without ML-KEM
+ * need no HelloRetryRequest (what Go and Chrome send).
+ */
+function resolveKeyShareGroups(config: ClientConfig, common: CommonSettings): readonly number[] {
+  if (config.keyShareGroups) {
+    const shares = config.keyShareGroups.filter((g) => common.groups.includes(g));
+    if (shares.length !== config.keyShareGroups.length) {
+      throw new RangeError('keyShareGroups must be a subset of `groups` that the crypto provider supports');
+    }
+    return shares;
+  }
+  const first = common.groups[0]!;
+  if (first === NamedGroup.X25519MLKEM768 && common.groups.includes(NamedGroup.x25519)) return [first, NamedGroup.x25519];
+  return [first];
+}
+
+function alpnName(name: string): Uint8Array {
+  const bytes = utf8(name);
+  if (bytes.length === 0 || bytes.length > 255) throw new RangeError(`ALPN protocol names are 1 to 255 bytes (RFC 7301 §3.1): "${name}"`);
+  return bytes;
+}
+
+/** Parses PEM or DER trust anchors or intermediates. */
+export function loadCertificates(source: CertificateSource, what: string): Certificate[] {
+  const items = typeof source === 'string' || source instanceof Uint8Array ? [source] : source;
+  try {
+    return items.flatMap((item) => parseCertificates(item));
+  } catch (err) {
+    throw new TLSError('internal_error', `could not load \`${what}\`: ${(err as Error).message}`, 'local', { cause: err });
+  }
+}
+
+/** Loads a certificate chain and its key, checking that they belong together. */
+export function loadCertifiedKey(input: CertificateInput): CertifiedKey {
+  if ('chain' in input) {
+    const leaf = input.leaf ?? parseCertificate(requireLeaf(input.chain));
+    return { chain: input.chain, privateKey: input.privateKey, leaf };
+  }
+  try {
+    const chain =
+      typeof input.cert === 'string'
+        ? parseCertificates(input.cert).map((c) => c.raw)
+        : input.cert instanceof Uint8Array
+          ? [input.cert]
+          : [...input.cert];
+    const privateKey = parsePrivateKey(input.key);
+    const leaf = parseCertificate(requireLeaf(chain));
+    if (!keyMatchesCertificate(privateKey.kind, leaf)) {
+      throw new Error(`the private key (${privateKey.kind}) does not match the certificate's public key`);
+    }
+    return { chain, privateKey, leaf };
+  } catch (err) {
+    throw new TLSError('internal_error', `could not load a certificate: ${(err as Error).message}`, 'local', { cause: err });
+  }
+}
+
+function requireLeaf(chain: readonly Uint8Array[]): Uint8Array {
+  const leaf = chain[0];
+  if (!leaf) throw new Error('a certificate chain must hold at least the leaf certificate');
+  return leaf;
+}
+
+function keyMatchesCertificate(kind: string, leaf: Certificate): boolean {
+  return leaf.publicKey !== null && leaf.publicKey.kind === kind;
+}
