@@ -7,6 +7,9 @@ import type { CryptoProvider, MaybePromise, PrivateKey, RandomSource } from './c
 import type { Certificate } from './x509/index.js';
 import type { TraceEntry } from './handshake/events.js';
 import type { HandshakeMessage } from './wire/index.js';
+import type { SessionCache } from './handshake/sessions.js';
+import type { SessionState } from './handshake/tickets.js';
+import type { AntiReplayStore } from './handshake/antiReplay.js';
 
 /** A certificate chain (leaf first) and the private key of its leaf. */
 export interface CertifiedKey {
@@ -138,6 +141,16 @@ export interface CommonConfig {
 }
 
 export interface ClientConfig extends CommonConfig {
+  /** Where tickets are kept for resumption; default an LRU cache per config. `false` disables resumption. */
+  sessionCache?: SessionCache | false;
+  /** Use a ticket more than once. Off by default: reuse lets a network observer link connections (RFC 8446 §C.4). */
+  reuseTickets?: boolean;
+  /** Send data written before the handshake completes as 0-RTT when the ticket allows it (default false). */
+  enableEarlyData?: boolean;
+  /** When the server rejects 0-RTT, send the rejected bytes again once the handshake completes (default false). */
+  retryRejectedEarlyData?: boolean;
+  /** Also offer psk_ke (resumption without a fresh key exchange, hence no forward secrecy for it). */
+  allowPskOnlyResumption?: boolean;
   /** Groups for which the first ClientHello carries a key share (default: the first two of `groups` when the first is the hybrid, else the first). */
   keyShareGroups?: readonly number[];
   /** Chooses a client certificate when the server asks for one (Go's GetClientCertificate). */
@@ -157,4 +170,26 @@ export interface ServerConfig extends CommonConfig {
   getCertificate?(hello: ClientHelloInfo): MaybePromise<CertifiedKey | undefined>;
   /** Ask a client for a HelloRetryRequest cookie round trip (stateless-style address validation). */
   requireCookie?: boolean;
+  /** NewSessionTickets sent after each full or resumed handshake (default 2; 0 disables resumption). */
+  ticketCount?: number;
+  /** Ticket lifetime in seconds (default and maximum 604 800, seven days: RFC 8446 §4.6.1). */
+  ticketLifetime?: number;
+  /** 32-byte ticket keys, newest first, to share tickets across servers; default: random keys, rotated. */
+  ticketKeys?: readonly Uint8Array[];
+  /** How long one ticket key seals new tickets before the next takes over, ms (default 24 h). */
+  ticketKeyRotation?: number;
+  /** Turns a session into the ticket sent to the client (Go's WrapSession); default: sealed with the ticket keys. */
+  wrapSession?(session: SessionState): MaybePromise<Uint8Array>;
+  /** Recovers a session from a ticket (Go's UnwrapSession); undefined means "not ours": full handshake. */
+  unwrapSession?(ticket: Uint8Array): MaybePromise<SessionState | undefined>;
+  /** Most 0-RTT data accepted per connection; 0 (the default) turns 0-RTT off. */
+  maxEarlyData?: number;
+  /** Policy for 0-RTT, asked after every other check passed; default accept. */
+  acceptEarlyData?(hello: ClientHelloInfo): MaybePromise<boolean>;
+  /** Store of tickets already used for 0-RTT (RFC 8446 §8.1); default in memory, bounded. */
+  antiReplay?: AntiReplayStore;
+  /** How far the client's ticket age may differ from ours for 0-RTT, ms (RFC 8446 §8.3; default 10 000). */
+  freshnessWindow?: number;
+  /** Allow psk_ke resumption (no fresh key exchange) when the client offers it. */
+  allowPskOnlyResumption?: boolean;
 }

@@ -42,6 +42,7 @@ abstract class Connection<S extends string> implements HandshakeHost {
   private readClosed = false;
   private writeClosed = false;
   private closeEmitted = false;
+  private readonly confirmWaiters: { resolve: () => void; reject: (err: TLSError) => void }[] = [];
 
   constructor(protected readonly settings: CommonSettings) {
     this.record = new RecordLayer(settings.provider, {
@@ -107,6 +108,8 @@ abstract class Connection<S extends string> implements HandshakeHost {
     if (this.writeClosed) throw new TLSError('internal_error', 'write after close(): the connection no longer sends data');
     if (data.length === 0) return;
     if (!this.handshakeComplete || this.pendingWrites.length > 0) {
+      data = this.writeEarly(data);
+      if (data.length === 0) return;
       if (this.pendingWriteLength + data.length > MAX_QUEUED_WRITES) {
         throw new TLSError('internal_error', 'more than 4 MiB written before the handshake completed: wait for the handshake event');
       }
@@ -115,6 +118,23 @@ abstract class Connection<S extends string> implements HandshakeHost {
       return;
     }
     this.writeNow(data);
+  }
+
+  /** Client 0-RTT: sends what the ticket allows now, returns the rest. */
+  protected writeEarly(data: Uint8Array): Uint8Array {
+    return data;
+  }
+
+  /** True once the handshake is confirmed: for a server, the client's Finished was verified (0-RTT data is replayable until then). */
+  get handshakeConfirmed(): boolean {
+    return this.handshake.connectionState().handshakeConfirmed;
+  }
+
+  /** Resolves once the handshake is confirmed; rejects if the connection fails first. */
+  confirmHandshake(): Promise<void> {
+    if (this.handshakeConfirmed) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => this.confirmWaiters.push({ resolve, reject }));
   }
 
   /** Sends close_notify (§6.1): we send no more; the peer may still send until it closes too. */
@@ -147,7 +167,15 @@ abstract class Connection<S extends string> implements HandshakeHost {
   /** Part of HandshakeHost: the handshake raises events through the connection. */
   emit(event: ConnectionEvent): void {
     this.queue.push(event);
-    if (event.type === 'handshake') this.flushPendingWrites();
+    if (event.type === 'early_data' && event.resent) {
+      // Rejected 0-RTT data goes again, first, as 1-RTT data.
+      this.pendingWrites.unshift(event.rejected);
+      this.pendingWriteLength += event.rejected.length;
+    }
+    if (event.type === 'handshake') {
+      this.flushPendingWrites();
+      if (event.state.handshakeConfirmed) for (const w of this.confirmWaiters.splice(0)) w.resolve();
+    }
   }
 
   // --------------------------------------------------------------- internals
@@ -222,7 +250,11 @@ abstract class Connection<S extends string> implements HandshakeHost {
     if (!this.handshakeComplete) {
       throw new TLSError('unexpected_message', 'application data before the handshake completed');
     }
-    this.queue.push({ type: 'data', bytes: data, early: false });
+    this.deliver(data, false);
+  }
+
+  protected deliver(bytes: Uint8Array, early: boolean): void {
+    this.queue.push({ type: 'data', bytes, early });
   }
 
   /**
@@ -279,6 +311,7 @@ abstract class Connection<S extends string> implements HandshakeHost {
     }
     this.readClosed = this.writeClosed = true;
     this.queue.push({ type: 'error', error });
+    for (const w of this.confirmWaiters.splice(0)) w.reject(error);
     this.emitClose();
   }
 
@@ -303,6 +336,17 @@ export class ClientConnection extends Connection<ClientState> {
     this.handshake = new ClientHandshake(this, settings, options);
     this.runStep(this.handshake.start());
   }
+
+  /** Bytes that may still be sent as 0-RTT data right now. */
+  get earlyDataWritable(): number {
+    return this.handshake.earlyDataWritable;
+  }
+
+  protected override writeEarly(data: Uint8Array): Uint8Array {
+    const n = Math.min(this.handshake.earlyDataWritable, data.length);
+    if (n > 0) this.handshake.writeEarlyData(data.subarray(0, n));
+    return data.subarray(n);
+  }
 }
 
 export class ServerConnection extends Connection<ServerState> {
@@ -313,5 +357,24 @@ export class ServerConnection extends Connection<ServerState> {
     const settings = serverSettings(config);
     super(settings);
     this.handshake = new ServerHandshake(this, settings);
+  }
+
+  /**
+   * 0-RTT data arrives between ClientHello and EndOfEarlyData; it is
+   * delivered flagged `early` (replayable), never merged with 1-RTT data.
+   */
+  protected override receiveApplicationData(data: Uint8Array): void {
+    if (this.handshake.readingEarlyData) {
+      this.handshake.chargeEarlyData(data.length);
+      this.deliver(data, true);
+      return;
+    }
+    super.receiveApplicationData(data);
+  }
+
+  /** Sends `count` more NewSessionTickets (after the handshake). */
+  sendTickets(count = 1): void {
+    if (!this.handshakeComplete) throw new TLSError('internal_error', 'tickets can be sent only after the handshake');
+    this.runStep(this.handshake.sendTickets(count));
   }
 }

@@ -13,10 +13,13 @@
 import type { CertifiedKey, CertificateRequestInfo } from '../config.js';
 import type { KeyExchangePair, PublicKey } from '../crypto/provider.js';
 import { InvalidShareError } from '../crypto/provider.js';
-import { cipherSuiteInfo } from '../crypto/suites.js';
+import { type CipherSuiteInfo, cipherSuiteInfo } from '../crypto/suites.js';
 import { TLSError } from '../errors.js';
 import { ExtensionType, NamedGroup, PskKeyExchangeMode, ProtocolVersion, codeName } from '../registry.js';
-import { bytesEqual, fromUtf8 } from '../util/bytes.js';
+import { bytesEqual, concat, fromUtf8 } from '../util/bytes.js';
+import { KeySchedule } from '../crypto/keySchedule.js';
+import { type ClientSession, obfuscatedTicketAge, sessionUsable } from './sessions.js';
+import { MAX_TICKET_LIFETIME_SECONDS } from './tickets.js';
 import { type Step, wait } from '../util/steps.js';
 import {
   type Certificate as CertificateMessage,
@@ -33,8 +36,12 @@ import {
   type ServerHello,
   DOWNGRADE_TLS11,
   DOWNGRADE_TLS12,
+  encodeHandshake,
   extensionCode,
   findExtension,
+  placeholderBinders,
+  replaceClientHelloBinders,
+  truncateClientHelloForBinders,
 } from '../wire/index.js';
 import { Handshake, type HandshakeHost, stay } from './common.js';
 import type { TransitionTable } from './machine.js';
@@ -85,6 +92,8 @@ const ANSWERS_IN_EE: ReadonlySet<number> = new Set([
 export interface ClientOptions {
   /** The server's DNS name or IP literal: sent as SNI (names only) and checked against its certificate. */
   readonly serverName?: string;
+  /** A session to resume (e.g. from `importSession`), instead of one from the cache. */
+  readonly session?: ClientSession;
 }
 
 export class ClientHandshake extends Handshake<ClientState> {
@@ -102,6 +111,17 @@ export class ClientHandshake extends Handshake<ClientState> {
   private certificateRequest: CertificateRequest | undefined;
   private serverKey: PublicKey | undefined;
   private resumptionSecret: Uint8Array | undefined;
+  /** The session whose ticket we offer, and the suite it was issued under. */
+  private session: ClientSession | undefined;
+  private sessionSuite: CipherSuiteInfo | undefined;
+  private pskAccepted = false;
+  private earlySecret: Uint8Array | undefined;
+  /** 0-RTT: offered in ClientHello1, bytes still allowed, and what was sent (reported if rejected). */
+  private earlyOffered = false;
+  /** Whether the compatibility CCS already went out after ClientHello1 (for 0-RTT). */
+  private earlyCcsSent = false;
+  private earlyRemaining = 0;
+  private readonly earlySent: Uint8Array[] = [];
 
   constructor(host: HandshakeHost, settings: ClientSettings, private readonly options: ClientOptions = {}) {
     super(host, settings, 'client');
@@ -118,6 +138,8 @@ export class ClientHandshake extends Handshake<ClientState> {
     // Middlebox compatibility mode (§D.4): a non-empty legacy_session_id makes
     // the handshake look like TLS 1.2 resumption to middleboxes.
     const sessionId = this.settings.middleboxCompat ? this.settings.random(32) : new Uint8Array(0);
+    this.session = this.sessionToOffer();
+    this.earlyOffered = this.session !== undefined && this.wantsEarlyData(this.session);
     const hello: ClientHello = {
       type: 'client_hello',
       legacyVersion: ProtocolVersion.TLS1_2,
@@ -128,8 +150,104 @@ export class ClientHandshake extends Handshake<ClientState> {
       extensions: this.helloExtensions(),
     };
     // The first ClientHello's record says TLS 1.0 for the sake of old servers (§5.1).
-    this.hello = this.send(hello, { legacyRecordVersion: ProtocolVersion.TLS1_0 });
+    this.hello = this.sendClientHello(hello, { legacyRecordVersion: ProtocolVersion.TLS1_0 });
+    if (this.earlyOffered) this.startEarlyData();
     this.transition('START', 'WAIT_SH', 'client_hello (sent)');
+  }
+
+  // ------------------------------------------------------------ resumption
+
+  /** A cached (or given) session we may offer: unexpired and of a suite we still allow (§4.6.1). */
+  private sessionToOffer(): ClientSession | undefined {
+    const name = this.options.serverName;
+    const cache = this.settings.sessionCache;
+    const session = this.options.session ?? (name !== undefined && cache ? cache.get(name) : undefined);
+    if (!session) return undefined;
+    const suite = cipherSuiteInfo(session.cipherSuite);
+    const now = this.settings.now().getTime();
+    if (!suite || !this.settings.cipherSuites.includes(session.cipherSuite) || !sessionUsable(session, now)) {
+      if (name !== undefined) cache?.delete(name, session);
+      return undefined;
+    }
+    // Single-use tickets unless told otherwise: reuse would let an observer link connections.
+    if (!this.settings.config.reuseTickets && name !== undefined) cache?.delete(name, session);
+    this.sessionSuite = suite;
+    return session;
+  }
+
+  /** 0-RTT needs the user's consent, a ticket that allows it and the same ALPN offer (§4.2.10). */
+  private wantsEarlyData(session: ClientSession): boolean {
+    if (!this.settings.config.enableEarlyData || session.maxEarlyData === 0) return false;
+    const first = this.settings.alpn[0];
+    return session.alpn === undefined ? first === undefined : first !== undefined && fromUtf8(first) === session.alpn;
+  }
+
+  /**
+   * Encodes and sends a ClientHello. With a PSK, the binder is an HMAC over
+   * the hello up to the binders (§4.2.11.2), so the hello is encoded with a
+   * placeholder, hashed truncated, and the binder patched in.
+   */
+  private sendClientHello(original: ClientHello, options: { legacyRecordVersion?: number } = {}): ClientHello {
+    const shape = this.settings.config.shapeMessage;
+    let hello = (shape ? shape(original) : original) as ClientHello;
+    let bytes = encodeHandshake(hello);
+    const session = this.session;
+    if (session && findExtension(hello.extensions, 'pre_shared_key')) {
+      const ks = this.pskSchedule();
+      const truncated = truncateClientHelloForBinders(bytes);
+      const hash = this.transcript.hash ? this.transcript.digestWith(truncated) : ks.hash.digest(truncated);
+      const binder = ks.binder(ks.binderKey(ks.earlySecret(session.psk), 'res'), hash);
+      bytes = replaceClientHelloBinders(bytes, [binder]);
+      hello = {
+        ...hello,
+        extensions: hello.extensions.map((e) => (e.type === 'pre_shared_key' ? { ...e, binders: [binder] } : e)),
+      };
+    }
+    this.sendEncoded(hello, bytes, options);
+    return hello;
+  }
+
+  /** The key schedule of the offered session's hash (binders and 0-RTT come before the server picks a suite). */
+  private pskSchedule(): KeySchedule {
+    return new KeySchedule(this.settings.provider, this.settings.provider.hash(this.sessionSuite!.hash));
+  }
+
+  /**
+   * 0-RTT (§2.3): right after ClientHello1, under client_early_traffic_secret
+   * and the ticket's suite; in compatibility mode a CCS goes first (§D.4).
+   */
+  private startEarlyData(): void {
+    const ks = this.pskSchedule();
+    const early = ks.earlySecret(this.session!.psk);
+    const helloHash = ks.hash.digest(encodeHandshake(this.hello!));
+    if (this.settings.middleboxCompat) {
+      this.sendChangeCipherSpec();
+      this.earlyCcsSent = true;
+    }
+    this.installKeys('write', 'early', ks.clientEarlyTrafficSecret(early, helloHash), 'CLIENT_EARLY_TRAFFIC_SECRET', this.sessionSuite!);
+    this.earlyRemaining = this.session!.maxEarlyData;
+  }
+
+  /** How many more bytes may go as 0-RTT now (0 once the server has answered). */
+  get earlyDataWritable(): number {
+    return this.state === 'WAIT_SH' && this.earlyOffered && !this.retried ? this.earlyRemaining : 0;
+  }
+
+  /** Sends 0-RTT data; the caller keeps to `earlyDataWritable`. */
+  writeEarlyData(data: Uint8Array): void {
+    if (data.length > this.earlyDataWritable) throw new TLSError('internal_error', 'more 0-RTT data than the ticket allows');
+    this.host.record.writeApplicationData(data);
+    this.earlySent.push(data.slice());
+    this.earlyRemaining -= data.length;
+  }
+
+  /** The server did not take our 0-RTT data: say exactly which bytes were lost (§4.2.10). */
+  private earlyDataRejected(): void {
+    if (!this.earlyOffered) return;
+    this.earlyOffered = false;
+    const rejected = concat(...this.earlySent.splice(0, this.earlySent.length));
+    const resent = this.settings.config.retryRejectedEarlyData === true;
+    this.host.emit({ type: 'early_data', accepted: false, rejected, resent });
   }
 
   private *generateShare(group: number): Step<KeyExchangePair> {
@@ -152,9 +270,22 @@ export class ClientHandshake extends Handshake<ClientState> {
     exts.push({ type: 'signature_algorithms', schemes: s.advertisedSchemes });
     exts.push({ type: 'key_share', clientShares: this.shareEntries() });
     // Sent even without a PSK so that the server may issue tickets (§4.2.9).
-    exts.push({ type: 'psk_key_exchange_modes', modes: [PskKeyExchangeMode.psk_dhe_ke] });
+    const modes: number[] = [PskKeyExchangeMode.psk_dhe_ke];
+    if (s.config.allowPskOnlyResumption) modes.push(PskKeyExchangeMode.psk_ke);
+    exts.push({ type: 'psk_key_exchange_modes', modes });
     if (s.alpn.length > 0) exts.push({ type: 'application_layer_protocol_negotiation', protocols: s.alpn });
     if (s.recordSizeLimit !== undefined) exts.push({ type: 'record_size_limit', limit: s.recordSizeLimit });
+    if (this.earlyOffered) exts.push({ type: 'early_data' });
+    const session = this.session;
+    if (session) {
+      // pre_shared_key must be the last extension (§4.2.11); its binder is patched in later.
+      const now = this.settings.now().getTime();
+      exts.push({
+        type: 'pre_shared_key',
+        identities: [{ identity: session.ticket, obfuscatedTicketAge: obfuscatedTicketAge(session, now) }],
+        binders: placeholderBinders([this.sessionSuite!.hash === 'SHA-384' ? 48 : 32]),
+      });
+    }
     return exts;
   }
 
@@ -269,7 +400,8 @@ export class ClientHandshake extends Handshake<ClientState> {
         throw new TLSError('illegal_parameter', `the server asked for group ${codeName(NamedGroup, group)}, for which we already sent a share`);
       }
     }
-    this.useSuite(cipherSuiteInfo(message.cipherSuite)!);
+    const suite = cipherSuiteInfo(message.cipherSuite)!;
+    this.useSuite(suite);
     this.transcript.replaceWithMessageHash();
     this.transcript.add(raw);
 
@@ -277,9 +409,16 @@ export class ClientHandshake extends Handshake<ClientState> {
       this.keyShares.clear();
       yield* this.generateShare(keyShare.selectedGroup);
     }
-    // In compatibility mode the CCS goes right before the second ClientHello (§D.4).
-    if (this.settings.middleboxCompat) this.sendChangeCipherSpec();
-    this.hello = this.send(this.retriedHello(this.hello!, cookie?.cookie));
+    // A HelloRetryRequest rejects 0-RTT (§4.2.10); the ticket stays on offer
+    // only if its hash matches the suite the server chose (§4.2.11).
+    const hadEarlyData = this.earlyOffered;
+    this.earlyDataRejected();
+    if (hadEarlyData) this.host.record.setWriteKeys(undefined);
+    if (this.sessionSuite && this.sessionSuite.hash !== suite.hash) this.session = undefined;
+    // In compatibility mode the CCS goes right before the second ClientHello,
+    // unless it already followed the first one for early data (§D.4).
+    if (this.settings.middleboxCompat && !this.earlyCcsSent) this.sendChangeCipherSpec();
+    this.hello = this.sendClientHello(this.retriedHello(this.hello!, cookie?.cookie));
   }
 
   /** ClientHello2: the same hello with the new key_share and the cookie (§4.1.2). */
@@ -287,40 +426,34 @@ export class ClientHandshake extends Handshake<ClientState> {
     const extensions: ClientHelloExtension[] = [];
     for (const ext of first.extensions) {
       if (ext.type === 'key_share') extensions.push({ type: 'key_share', clientShares: this.shareEntries() });
-      else if (ext.type === 'early_data' || ext.type === 'cookie') continue;
+      else if (ext.type === 'early_data' || ext.type === 'cookie' || ext.type === 'pre_shared_key') continue;
       else extensions.push(ext);
     }
     if (cookie) extensions.push({ type: 'cookie', cookie });
+    const psk = findExtension(first.extensions, 'pre_shared_key');
+    if (psk && this.session) extensions.push({ ...psk, binders: placeholderBinders([this.ks.hash.outputLength]) });
     return { ...first, extensions };
   }
 
   /** ServerHello: key exchange, then the handshake traffic keys (§4.1.3, §7.1). */
   private *processRealServerHello(message: RegularServerHello, raw: Uint8Array): Step<void> {
-    const share = findExtension(message.extensions, 'key_share');
-    if (findExtension(message.extensions, 'pre_shared_key')) {
-      throw new TLSError('illegal_parameter', 'the server accepted a pre-shared key we did not offer');
-    }
-    if (!share) throw new TLSError('missing_extension', 'the ServerHello has no key_share and we offered no PSK (§4.2.8)');
-    const group = share.serverShare.group;
-    const pair = this.keyShares.get(group);
-    if (!pair) {
-      throw new TLSError('illegal_parameter', `the server answered with group ${codeName(NamedGroup, group)}, for which we sent no share`);
-    }
-    const kex = this.settings.provider.keyExchange(group)!;
-    let sharedSecret: Uint8Array;
-    try {
-      sharedSecret = yield* wait(kex.decapsulate(pair.privateKey, share.serverShare.keyExchange));
-    } catch (err) {
-      if (err instanceof InvalidShareError) throw new TLSError('illegal_parameter', `invalid server key share: ${err.message}`, 'local', { cause: err });
-      throw err;
-    }
-    this.noteGroup(group);
     if (!this.suite) this.useSuite(cipherSuiteInfo(message.cipherSuite)!);
+    this.acceptPsk(message);
+    const share = findExtension(message.extensions, 'key_share');
+    let sharedSecret: Uint8Array;
+    if (share) {
+      sharedSecret = yield* this.keyExchange(share.serverShare.group, share.serverShare.keyExchange);
+    } else if (this.pskAccepted && this.settings.config.allowPskOnlyResumption) {
+      // psk_ke: no (EC)DHE; its input to the key schedule is zeros (§7.1).
+      sharedSecret = new Uint8Array(this.ks.hash.outputLength);
+    } else {
+      throw new TLSError('missing_extension', 'the ServerHello has no key_share, and we did not allow psk_ke (§4.2.8)');
+    }
     this.transcript.add(raw);
     this.keyShares.clear();
 
     const ks = this.ks;
-    const early = ks.earlySecret();
+    const early = ks.earlySecret(this.pskAccepted ? this.session!.psk : undefined);
     const hs = ks.handshakeSecret(early, sharedSecret);
     const helloHash = this.transcript.digest();
     this.handshakeSecret = hs;
@@ -330,6 +463,47 @@ export class ClientHandshake extends Handshake<ClientState> {
     this.keyLog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', this.clientHandshakeSecret);
     // From here the server may send the compatibility CCS (§D.4) until its Finished.
     this.host.record.allowCompatCcs(true);
+  }
+
+  /**
+   * The server's pre_shared_key (§4.2.11): it may only pick the identity we
+   * sent, under a suite with the ticket's hash.
+   */
+  private acceptPsk(message: RegularServerHello): void {
+    const psk = findExtension(message.extensions, 'pre_shared_key');
+    if (!psk) {
+      if (this.session) this.trace({ kind: 'note', text: 'the server declined our ticket: full handshake' });
+      return;
+    }
+    if (!this.session || !findExtension(this.hello!.extensions, 'pre_shared_key')) {
+      throw new TLSError('illegal_parameter', 'the server accepted a pre-shared key we did not offer');
+    }
+    if (psk.selectedIdentity !== 0) {
+      throw new TLSError('illegal_parameter', `the server selected PSK identity ${psk.selectedIdentity}; we offered one (§4.2.11)`);
+    }
+    if (this.sessionSuite!.hash !== this.cipher.hash) {
+      throw new TLSError('illegal_parameter', "the server resumed with a suite whose hash differs from the ticket's (§4.2.11)");
+    }
+    this.pskAccepted = true;
+    this.info.resumed = true;
+    this.info.peerCertificates = this.session.peerCertificates;
+  }
+
+  /** (EC)DHE or hybrid KEM with the server's share for a group we sent a share for. */
+  private *keyExchange(group: number, serverShare: Uint8Array): Step<Uint8Array> {
+    const pair = this.keyShares.get(group);
+    if (!pair) {
+      throw new TLSError('illegal_parameter', `the server answered with group ${codeName(NamedGroup, group)}, for which we sent no share`);
+    }
+    const kex = this.settings.provider.keyExchange(group)!;
+    try {
+      const secret = yield* wait(kex.decapsulate(pair.privateKey, serverShare));
+      this.noteGroup(group);
+      return secret;
+    } catch (err) {
+      if (err instanceof InvalidShareError) throw new TLSError('illegal_parameter', `invalid server key share: ${err.message}`, 'local', { cause: err });
+      throw err;
+    }
   }
 
   /** WAIT_EE: EncryptedExtensions (§4.3.1). */
@@ -357,10 +531,18 @@ export class ClientHandshake extends Handshake<ClientState> {
     if (limit) this.host.record.setSendRecordSizeLimit(limit.limit);
     if (this.settings.recordSizeLimit !== undefined) this.host.record.setReceiveRecordSizeLimit(this.settings.recordSizeLimit);
     if (findExtension(message.extensions, 'early_data')) {
-      throw new TLSError('illegal_parameter', 'the server accepted early data we did not send');
+      if (!this.earlyOffered || !this.pskAccepted || this.sessionSuite!.code !== this.cipher.code) {
+        throw new TLSError('illegal_parameter', 'the server accepted early data we did not send, or under another suite (§4.2.10)');
+      }
+      this.info.earlyDataAccepted = true;
+      this.earlySent.length = 0;
+      this.host.emit({ type: 'early_data', accepted: true, rejected: new Uint8Array(0), resent: false });
+    } else {
+      this.earlyDataRejected();
     }
     this.transcript.add(raw);
-    return 'WAIT_CERT_CR';
+    // A PSK handshake has no server certificate (§2.2).
+    return this.pskAccepted ? 'WAIT_FINISHED' : 'WAIT_CERT_CR';
   }
 
   /** WAIT_CERT_CR: the server wants a client certificate (§4.3.2). */
@@ -428,9 +610,11 @@ export class ClientHandshake extends Handshake<ClientState> {
       yield* this.callHook(() => verifyConnection(this.connectionState()), 'verifyConnection', 'bad_certificate');
     }
 
+    // 0-RTT data ends with EndOfEarlyData, still under the early keys (§4.5).
+    if (this.info.earlyDataAccepted) this.send({ type: 'end_of_early_data' });
     // Our second flight goes under the client handshake keys; in
-    // compatibility mode a CCS precedes it unless one went before ClientHello2.
-    if (this.settings.middleboxCompat && !this.retried) this.sendChangeCipherSpec();
+    // compatibility mode a CCS precedes it unless one went before (§D.4).
+    if (this.settings.middleboxCompat && !this.retried && !this.earlyCcsSent) this.sendChangeCipherSpec();
     this.installKeys('write', 'handshake', this.clientHandshakeSecret!);
     if (this.certificateRequest) yield* this.answerCertificateRequest(this.certificateRequest);
     this.send(this.finishedFor(this.clientHandshakeSecret!));
@@ -471,15 +655,29 @@ export class ClientHandshake extends Handshake<ClientState> {
     return selectSignatureScheme(this.settings.signatureSchemes, peerAccepts, (s) => provider.signature(s)?.supports(key.privateKey) ?? false);
   }
 
-  /** CONNECTED: a ticket for later resumption (§4.6.1). */
+  /**
+   * CONNECTED: a ticket for later resumption (§4.6.1). Its PSK comes from
+   * the resumption master secret and the ticket's nonce; a lifetime of zero
+   * means "do not use", and no ticket is kept past seven days.
+   */
   private *processNewSessionTicket(message: NewSessionTicket): Step<ClientState> {
-    const early = findExtension(message.extensions, 'early_data');
-    this.host.emit({
-      type: 'ticket',
-      lifetime: message.ticketLifetime,
-      maxEarlyData: early?.maxEarlyDataSize ?? 0,
+    const lifetime = Math.min(message.ticketLifetime, MAX_TICKET_LIFETIME_SECONDS);
+    const name = this.options.serverName;
+    if (lifetime === 0 || !this.resumptionSecret) return 'CONNECTED';
+    const session: ClientSession = {
+      serverName: name ?? '',
       ticket: message.ticket,
-    });
+      psk: this.ks.resumptionPsk(this.resumptionSecret, message.ticketNonce),
+      cipherSuite: this.cipher.code,
+      receivedAt: this.settings.now().getTime(),
+      lifetime,
+      ageAdd: message.ticketAgeAdd,
+      maxEarlyData: findExtension(message.extensions, 'early_data')?.maxEarlyDataSize ?? 0,
+      alpn: this.info.alpnProtocol,
+      peerCertificates: this.info.peerCertificates,
+    };
+    if (name !== undefined) this.settings.sessionCache?.put(name, session);
+    this.host.emit({ type: 'ticket', session });
     return 'CONNECTED';
   }
 

@@ -136,11 +136,15 @@ export abstract class Handshake<S extends string> {
     const shape = this.settings.config.shapeMessage;
     const message = (shape ? shape(original) : original) as M;
     if (message.type !== original.type) throw new TLSError('internal_error', 'shapeMessage must not change the message type');
-    const bytes = encodeHandshake(message);
+    this.sendEncoded(message, encodeHandshake(message), options);
+    return message;
+  }
+
+  /** Queues an already encoded message (e.g. a ClientHello whose binders were patched in). */
+  protected sendEncoded(message: HandshakeMessage, bytes: Uint8Array, options: { legacyRecordVersion?: number } = {}): void {
     this.transcript.add(bytes);
     this.host.record.writeHandshake(bytes, options);
     this.trace({ kind: 'message', direction: 'sent', message, bytes });
-    return message;
   }
 
   /** The dummy ChangeCipherSpec of middlebox compatibility mode (Appendix D.4). */
@@ -175,10 +179,22 @@ export abstract class Handshake<S extends string> {
     return this.suite;
   }
 
-  protected installKeys(direction: 'read' | 'write', level: TrafficLevel, secret: Uint8Array, label?: KeyLogLabel): void {
-    const keys = this.ks.trafficKeys(secret, this.cipher.keyLength, this.cipher.ivLength);
-    if (direction === 'read') this.host.record.setReadKeys(this.cipher.aead, keys);
-    else this.host.record.setWriteKeys(this.cipher.aead, keys);
+  /**
+   * Derives traffic keys from `secret` and installs them in the record layer.
+   * `suite` is the handshake's, except for a client's 0-RTT keys, which use
+   * the suite of the ticket before the server has chosen one (§4.2.10).
+   */
+  protected installKeys(
+    direction: 'read' | 'write',
+    level: TrafficLevel,
+    secret: Uint8Array,
+    label?: KeyLogLabel,
+    suite: CipherSuiteInfo = this.cipher,
+  ): void {
+    const ks = suite === this.suite ? this.ks : new KeySchedule(this.settings.provider, this.settings.provider.hash(suite.hash));
+    const keys = ks.trafficKeys(secret, suite.keyLength, suite.ivLength);
+    if (direction === 'read') this.host.record.setReadKeys(suite.aead, keys);
+    else this.host.record.setWriteKeys(suite.aead, keys);
     if (level === 'application') {
       if (direction === 'read') this.readSecret = secret;
       else this.writeSecret = secret;

@@ -4,14 +4,21 @@
 import type { ConnectionState } from '../config.js';
 import type { TLSError } from '../errors.js';
 import type { HandshakeMessage } from '../wire/index.js';
+import type { ClientSession } from './sessions.js';
 
 export type ConnectionEvent =
   /** The handshake completed; the connection state is final. */
   | { readonly type: 'handshake'; readonly state: ConnectionState }
   /** Application data. `early` is true for 0-RTT data, which an attacker can replay. */
   | { readonly type: 'data'; readonly bytes: Uint8Array; readonly early: boolean }
-  /** A NewSessionTicket arrived (client). */
-  | { readonly type: 'ticket'; readonly lifetime: number; readonly maxEarlyData: number; readonly ticket: Uint8Array }
+  /** A NewSessionTicket arrived and was stored for resumption (client); `exportSession` saves it. */
+  | { readonly type: 'ticket'; readonly session: ClientSession }
+  /**
+   * The server's answer to our 0-RTT data (client). On rejection `rejected`
+   * holds exactly the bytes that were not delivered, and `resent` says
+   * whether they were queued again as 1-RTT data (`retryRejectedEarlyData`).
+   */
+  | { readonly type: 'early_data'; readonly accepted: boolean; readonly rejected: Uint8Array; readonly resent: boolean }
   /** Our keys for `direction` were updated (RFC 8446 §4.6.3). */
   | { readonly type: 'key_update'; readonly direction: 'read' | 'write' }
   /** The peer closed its side (close_notify); we may still write. */

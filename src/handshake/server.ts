@@ -15,10 +15,10 @@
  */
 import type { ClientHelloInfo, CertifiedKey } from '../config.js';
 import { InvalidShareError, type PublicKey } from '../crypto/provider.js';
-import { cipherSuiteInfo, type CipherSuiteInfo } from '../crypto/suites.js';
+import { cipherSuiteInfo } from '../crypto/suites.js';
 import { TLSError } from '../errors.js';
-import { NamedGroup, ProtocolVersion, codeName } from '../registry.js';
-import { bytesEqual, fromUtf8 } from '../util/bytes.js';
+import { NamedGroup, ProtocolVersion, PskKeyExchangeMode, codeName } from '../registry.js';
+import { bytesEqual, constantTimeEqual, fromUtf8 } from '../util/bytes.js';
 import { type Step, wait } from '../util/steps.js';
 import {
   type Certificate as CertificateMessage,
@@ -29,6 +29,8 @@ import {
   type Finished,
   type HandshakeMessage,
   type HelloRetryRequestExtension,
+  type ServerHelloExtension,
+  truncateClientHelloForBinders,
   findExtension,
   helloRetryRequest,
 } from '../wire/index.js';
@@ -37,6 +39,8 @@ import { Handshake, type HandshakeHost, stay } from './common.js';
 import type { TransitionTable } from './machine.js';
 import { selectAlpn, selectCipherSuite, selectGroup, selectSignatureScheme } from './negotiate.js';
 import { serverSettings, type ServerSettings } from './settings.js';
+import { isFresh } from './antiReplay.js';
+import { type SessionState, TICKET_NONCE_LENGTH, openTicket, sealTicket } from './tickets.js';
 
 export type ServerState =
   | 'START'
@@ -76,6 +80,16 @@ interface Offer {
   readonly shares: ReadonlyMap<number, Uint8Array>;
 }
 
+/** The PSK we accepted and what the client said about it. */
+interface AcceptedPsk {
+  readonly index: number;
+  readonly session: SessionState;
+  readonly mode: number;
+  readonly identity: Uint8Array;
+  readonly obfuscatedAge: number;
+  earlyDataLimit?: number;
+}
+
 /** Client's early data we drop after rejecting 0-RTT (§4.2.10); OpenSSL's default limit. */
 const EARLY_DATA_SKIP_LIMIT = 16_384;
 
@@ -94,6 +108,13 @@ export class ServerHandshake extends Handshake<ServerState> {
   private certificateRequested = false;
   private clientKey: PublicKey | undefined;
   private resumptionSecret: Uint8Array | undefined;
+  private earlySecret: Uint8Array | undefined;
+  /** Transcript-Hash(ClientHello), for the client's early traffic secret. */
+  private helloHash: Uint8Array | undefined;
+  private psk: AcceptedPsk | undefined;
+  private earlyDataRemaining = 0;
+  private offeredPskModes: readonly number[] = [];
+  private ticketsSent = 0;
 
   constructor(host: HandshakeHost, settings: ServerSettings) {
     super(host, settings, 'server');
@@ -109,6 +130,8 @@ export class ServerHandshake extends Handshake<ServerState> {
         return this.processClientCertificateVerify(message, raw);
       case 'finished':
         return this.processClientFinished(message, raw);
+      case 'end_of_early_data':
+        return this.processEndOfEarlyData(raw);
       case 'key_update':
         this.onKeyUpdate(message);
         return stay(this.state);
@@ -134,46 +157,185 @@ export class ServerHandshake extends Handshake<ServerState> {
 
     const s = this.settings;
     const suite = cipherSuiteInfo(selectCipherSuite(s.cipherSuites, hello.cipherSuites, s.preferServer))!;
-    const group = selectGroup(s.groups, offer.info.supportedGroups, offer.info.keyShareGroups, s.preferServer);
-    const wantCookie = s.config.requireCookie === true && !this.firstHello;
-    if (group.kind === 'retry' || wantCookie) {
-      if (this.firstHello) {
-        throw new TLSError('illegal_parameter', 'the second ClientHello still has no key share for the group we asked for (§4.1.4)');
+    if (this.firstHello) {
+      if (this.suite?.code !== suite.code) {
+        throw new TLSError('illegal_parameter', 'the second ClientHello changed the cipher suite choice (§4.1.4)');
       }
-      this.sendHelloRetryRequest(hello, raw, suite, group.kind === 'retry' ? group.group : undefined);
-      this.passThrough('START', 'hello_retry_request (sent)');
-      return 'START';
-    }
-    if (this.firstHello && this.suite?.code !== suite.code) {
-      throw new TLSError('illegal_parameter', 'the second ClientHello changed the cipher suite choice (§4.1.4)');
-    }
-
-    const alpn = selectAlpn(s.alpn.map(fromUtf8Lenient), offer.info.alpnProtocols, s.preferServer);
-    const certified = yield* this.chooseCertificate(offer.info);
-    const scheme = selectSignatureScheme(s.signatureSchemes, offer.info.signatureSchemes, (sc) =>
-      s.provider.signature(sc)?.supports(certified.privateKey) ?? false,
-    );
-    if (scheme === undefined) {
-      throw new TLSError('handshake_failure', 'no signature scheme in common that our certificate can make: add a certificate of a type the client accepts');
-    }
-    this.info.serverName = offer.info.serverName;
-    this.info.alpnProtocol = alpn;
-    this.passThrough('NEGOTIATED', 'parameters selected');
-
-    if (!this.firstHello) {
+    } else {
       this.clientRandom = hello.random;
       this.useSuite(suite);
     }
+    const alpn = selectAlpn(s.alpn.map(fromUtf8Lenient), offer.info.alpnProtocols, s.preferServer);
+    const psk = yield* this.choosePsk(offer, raw);
+    const needShare = !psk || psk.mode === PskKeyExchangeMode.psk_dhe_ke;
+    if (needShare && offer.info.supportedGroups.length === 0) {
+      throw new TLSError('missing_extension', 'the ClientHello has no supported_groups and offers no PSK we can use without one (§9.2)');
+    }
+    const group = needShare ? selectGroup(s.groups, offer.info.supportedGroups, offer.info.keyShareGroups, s.preferServer) : undefined;
+    const wantCookie = s.config.requireCookie === true && !this.firstHello;
+    if (group?.kind === 'retry' || wantCookie) {
+      if (this.firstHello) {
+        throw new TLSError('illegal_parameter', 'the second ClientHello still has no key share for the group we asked for (§4.1.4)');
+      }
+      this.sendHelloRetryRequest(hello, raw, group?.kind === 'retry' ? group.group : undefined);
+      this.passThrough('START', 'hello_retry_request (sent)');
+      return 'START';
+    }
+
+    // A PSK handshake authenticates with the PSK: no certificate (§4.3.2, §4.4.2).
+    const certified = psk ? undefined : yield* this.chooseCertificate(offer.info);
+    const scheme = certified && this.signatureSchemeFor(certified, offer.info);
+    this.info.serverName = offer.info.serverName;
+    this.info.alpnProtocol = alpn;
+    const early = psk ? yield* this.decideEarlyData(offer, psk, alpn) : false;
+    this.passThrough('NEGOTIATED', 'parameters selected');
+
     this.transcript.add(raw);
-    yield* this.sendServerHello(hello, offer.shares.get(group.group)!, group.group);
-    this.sendEncryptedExtensions(hello, alpn);
-    if (s.clientAuth !== 'none') this.sendCertificateRequest();
-    this.send(this.certificateMessage(certified, new Uint8Array(0)));
-    this.send(yield* this.certificateVerify(certified, scheme));
+    yield* this.sendServerHello(hello, psk, group && { group: group.group, share: offer.shares.get(group.group)! });
+    if (early) this.acceptEarlyData();
+    else if (offer.info.offersEarlyData) this.host.record.skipUndecryptable(Math.max(s.maxEarlyData, EARLY_DATA_SKIP_LIMIT));
+    this.sendEncryptedExtensions(hello, alpn, early);
+    if (certified && scheme !== undefined) {
+      if (s.clientAuth !== 'none') this.sendCertificateRequest();
+      this.send(this.certificateMessage(certified, new Uint8Array(0)));
+      this.send(yield* this.certificateVerify(certified, scheme));
+    }
     this.sendServerFinished();
 
+    if (early) return 'WAIT_EOED';
     this.passThrough('WAIT_FLIGHT2', 'finished (sent)');
     return this.certificateRequested ? 'WAIT_CERT' : 'WAIT_FINISHED';
+  }
+
+  private signatureSchemeFor(certified: CertifiedKey, info: ClientHelloInfo): number {
+    const s = this.settings;
+    const scheme = selectSignatureScheme(s.signatureSchemes, info.signatureSchemes, (sc) => s.provider.signature(sc)?.supports(certified.privateKey) ?? false);
+    if (scheme === undefined) {
+      throw new TLSError('handshake_failure', 'no signature scheme in common that our certificate can make: add a certificate of a type the client accepts');
+    }
+    return scheme;
+  }
+
+  // ------------------------------------------------------------ resumption
+
+  /**
+   * Picks the first offered PSK we can use (§4.2.11): a ticket we can open,
+   * unexpired, issued under a suite with the same hash, for the same server
+   * name, in a key exchange mode both sides allow. Its binder must then
+   * verify (decrypt_error otherwise); anything else falls back to a full
+   * handshake.
+   */
+  private *choosePsk(offer: Offer, raw: Uint8Array): Step<AcceptedPsk | undefined> {
+    const ext = findExtension(offer.hello.extensions, 'pre_shared_key');
+    if (!ext) return undefined;
+    if (offer.info.pskModes.length === 0) {
+      throw new TLSError('missing_extension', 'the ClientHello offers a PSK without psk_key_exchange_modes (§4.2.9)');
+    }
+    const s = this.settings;
+    const mode = offer.info.pskModes.includes(PskKeyExchangeMode.psk_dhe_ke)
+      ? PskKeyExchangeMode.psk_dhe_ke
+      : s.config.allowPskOnlyResumption && offer.info.pskModes.includes(PskKeyExchangeMode.psk_ke)
+        ? PskKeyExchangeMode.psk_ke
+        : undefined;
+    if (mode === undefined || s.ticketCount === 0 && !s.config.unwrapSession) return undefined;
+    const now = s.now().getTime();
+    // Trying every identity would let a client make us open many tickets; a few is plenty.
+    const limit = Math.min(ext.identities.length, 4);
+    for (let index = 0; index < limit; index++) {
+      const identity = ext.identities[index]!;
+      const session = yield* this.unwrapSession(identity.identity);
+      if (!session || !this.resumable(session, offer, now)) continue;
+      this.checkBinder(session.psk, ext.binders[index]!, raw);
+      return { index, session, mode, identity: identity.identity, obfuscatedAge: identity.obfuscatedTicketAge };
+    }
+    return undefined;
+  }
+
+  private *unwrapSession(identity: Uint8Array): Step<SessionState | undefined> {
+    const hook = this.settings.config.unwrapSession;
+    if (hook) return yield* this.callHook(() => hook(identity), 'unwrapSession', 'internal_error');
+    return openTicket(this.settings.provider, this.settings.ticketKeys, identity);
+  }
+
+  private resumable(session: SessionState, offer: Offer, now: number): boolean {
+    const original = cipherSuiteInfo(session.cipherSuite);
+    const mode = this.settings.clientAuth;
+    return (
+      original !== undefined &&
+      original.hash === this.cipher.hash &&
+      now >= session.createdAt &&
+      now - session.createdAt < Math.min(session.lifetime, this.settings.ticketLifetime) * 1000 &&
+      session.serverName === offer.info.serverName &&
+      // A session without a client certificate cannot satisfy a policy that requires one.
+      !((mode === 'require' || mode === 'require-and-verify') && session.peerCertificates.length === 0)
+    );
+  }
+
+  /**
+   * The binder proves the client knows the PSK and binds it to this
+   * ClientHello (and, after a HelloRetryRequest, to the whole transcript so
+   * far): HMAC over Transcript-Hash(..., Truncate(ClientHello)) (§4.2.11.2).
+   */
+  private checkBinder(psk: Uint8Array, binder: Uint8Array, raw: Uint8Array): void {
+    const ks = this.ks;
+    const binderKey = ks.binderKey(ks.earlySecret(psk), 'res');
+    const expected = ks.binder(binderKey, this.transcript.digestWith(truncateClientHelloForBinders(raw)));
+    if (!constantTimeEqual(expected, binder)) {
+      throw new TLSError('decrypt_error', 'the PSK binder did not verify: the client does not hold the ticket\'s key, or the ClientHello was altered');
+    }
+  }
+
+  /**
+   * Whether to accept 0-RTT (§4.2.10): only with the first PSK, the ticket's
+   * own suite and ALPN, no HelloRetryRequest, within our limit, fresh
+   * (§8.3), never seen before (§8.1), and if the policy hook agrees.
+   */
+  private *decideEarlyData(offer: Offer, psk: AcceptedPsk, alpn: string | undefined): Step<boolean> {
+    const s = this.settings;
+    const session = psk.session;
+    if (!offer.info.offersEarlyData || this.firstHello || psk.index !== 0) return false;
+    if (s.maxEarlyData === 0 || session.maxEarlyData === 0) return false;
+    if (session.cipherSuite !== this.cipher.code || session.alpn !== alpn) return false;
+    const now = s.now().getTime();
+    const clientAge = (psk.obfuscatedAge - session.ageAdd) >>> 0;
+    if (!isFresh(clientAge, now - session.createdAt, s.freshnessWindow)) return false;
+    const expiresAt = session.createdAt + session.lifetime * 1000;
+    const first = yield* wait(s.antiReplay.firstUse(psk.identity, expiresAt, now));
+    if (!first) return false;
+    const hook = s.config.acceptEarlyData;
+    if (hook && !(yield* this.callHook(() => hook(offer.info), 'acceptEarlyData', 'internal_error'))) return false;
+    psk.earlyDataLimit = Math.min(s.maxEarlyData, session.maxEarlyData);
+    return true;
+  }
+
+  /** 0-RTT accepted: read the client's early data under client_early_traffic_secret (§7.1). */
+  private acceptEarlyData(): void {
+    const early = this.earlySecret!;
+    const secret = this.ks.clientEarlyTrafficSecret(early, this.helloHash!);
+    this.installKeys('read', 'early', secret, 'CLIENT_EARLY_TRAFFIC_SECRET');
+    this.earlyDataRemaining = this.psk!.earlyDataLimit ?? 0;
+    this.info.earlyDataAccepted = true;
+  }
+
+  /** Bytes of 0-RTT data still allowed; early data past the limit is unexpected_message (§4.2.10). */
+  chargeEarlyData(length: number): void {
+    if (this.state !== 'WAIT_EOED') throw new TLSError('unexpected_message', 'application data before the handshake completed');
+    if (length > this.earlyDataRemaining) {
+      throw new TLSError('unexpected_message', 'the client sent more 0-RTT data than max_early_data_size allows (§4.2.10)');
+    }
+    this.earlyDataRemaining -= length;
+  }
+
+  get readingEarlyData(): boolean {
+    return this.state === 'WAIT_EOED';
+  }
+
+  /** WAIT_EOED: the end of 0-RTT data; from here the client's handshake keys apply (§4.5). */
+  private *processEndOfEarlyData(raw: Uint8Array): Step<ServerState> {
+    this.transcript.add(raw);
+    this.installKeys('read', 'handshake', this.clientHandshakeSecret!);
+    this.passThrough('WAIT_FLIGHT2', 'end_of_early_data');
+    return 'WAIT_FINISHED';
   }
 
   /**
@@ -193,13 +355,17 @@ export class ServerHandshake extends Handshake<ServerState> {
     const groups = findExtension(hello.extensions, 'supported_groups');
     const keyShare = findExtension(hello.extensions, 'key_share');
     const sigAlgs = findExtension(hello.extensions, 'signature_algorithms');
-    if (!sigAlgs) throw new TLSError('missing_extension', 'the ClientHello has no signature_algorithms (§9.2)');
-    if (!groups || !keyShare) {
-      throw new TLSError('missing_extension', 'the ClientHello must carry both supported_groups and key_share (§9.2)');
+    const offersPsk = findExtension(hello.extensions, 'pre_shared_key') !== undefined;
+    // §9.2: without a PSK a client must offer certificates' and (EC)DHE's
+    // extensions; supported_groups and key_share always go together.
+    if (!sigAlgs && !offersPsk) throw new TLSError('missing_extension', 'the ClientHello has no signature_algorithms (§9.2)');
+    if (!groups !== !keyShare) {
+      throw new TLSError('missing_extension', 'the ClientHello must carry both supported_groups and key_share, or neither (§9.2)');
     }
+    if (!groups && !offersPsk) throw new TLSError('missing_extension', 'the ClientHello has no supported_groups and no pre_shared_key (§9.2)');
     const shares = new Map<number, Uint8Array>();
-    for (const share of keyShare.clientShares) {
-      if (!groups.groups.includes(share.group)) {
+    for (const share of keyShare?.clientShares ?? []) {
+      if (!groups!.groups.includes(share.group)) {
         throw new TLSError('illegal_parameter', `the client sent a key share for ${codeName(NamedGroup, share.group)}, which is not in its supported_groups (§4.2.8)`);
       }
       shares.set(share.group, share.keyExchange);
@@ -208,16 +374,17 @@ export class ServerHandshake extends Handshake<ServerState> {
     const info: ClientHelloInfo = {
       serverName: findExtension(hello.extensions, 'server_name')?.hostName,
       cipherSuites: hello.cipherSuites,
-      supportedGroups: groups.groups,
+      supportedGroups: groups?.groups ?? [],
       keyShareGroups: [...shares.keys()],
-      signatureSchemes: sigAlgs.schemes,
-      signatureSchemesCert: findExtension(hello.extensions, 'signature_algorithms_cert')?.schemes ?? sigAlgs.schemes,
+      signatureSchemes: sigAlgs?.schemes ?? [],
+      signatureSchemesCert: findExtension(hello.extensions, 'signature_algorithms_cert')?.schemes ?? sigAlgs?.schemes ?? [],
       alpnProtocols: (alpn?.protocols ?? []).map(fromUtf8Lenient),
       supportedVersions: versions.versions,
       pskModes: findExtension(hello.extensions, 'psk_key_exchange_modes')?.modes ?? [],
       offersEarlyData: findExtension(hello.extensions, 'early_data') !== undefined,
       raw,
     };
+    this.offeredPskModes = info.pskModes;
     return { hello, info, shares };
   }
 
@@ -274,10 +441,8 @@ export class ServerHandshake extends Handshake<ServerState> {
    * HelloRetryRequest (§4.1.4): ask for a share of `group` (and/or echo a
    * cookie). The transcript continues from message_hash(ClientHello1).
    */
-  private sendHelloRetryRequest(hello: ClientHello, raw: Uint8Array, suite: CipherSuiteInfo, group: number | undefined): void {
+  private sendHelloRetryRequest(hello: ClientHello, raw: Uint8Array, group: number | undefined): void {
     this.firstHello = hello;
-    this.clientRandom = hello.random;
-    this.useSuite(suite);
     this.transcript.add(raw);
     this.transcript.replaceWithMessageHash();
     const extensions: HelloRetryRequestExtension[] = [];
@@ -287,7 +452,7 @@ export class ServerHandshake extends Handshake<ServerState> {
       extensions.push({ type: 'cookie', cookie: this.cookie });
     }
     extensions.push({ type: 'supported_versions', selectedVersion: ProtocolVersion.TLS1_3 });
-    this.send(helloRetryRequest({ legacySessionIdEcho: hello.legacySessionId, cipherSuite: suite.code, extensions }));
+    this.send(helloRetryRequest({ legacySessionIdEcho: hello.legacySessionId, cipherSuite: this.cipher.code, extensions }));
     // Compatibility mode: the CCS follows our first handshake message (§D.4).
     if (this.settings.middleboxCompat && hello.legacySessionId.length > 0) this.sendChangeCipherSpec();
     this.host.record.flush();
@@ -295,34 +460,50 @@ export class ServerHandshake extends Handshake<ServerState> {
     if (findExtension(hello.extensions, 'early_data')) this.host.record.skipUndecryptable(EARLY_DATA_SKIP_LIMIT);
   }
 
-  /** ServerHello (§4.1.3) with our key share; then the handshake traffic keys (§7.1). */
-  private *sendServerHello(hello: ClientHello, clientShare: Uint8Array, group: number): Step<void> {
-    const kex = this.settings.provider.keyExchange(group)!;
-    const random = this.settings.random(32);
-    let encapsulation;
-    try {
-      encapsulation = yield* wait(kex.encapsulate(clientShare, this.settings.random));
-    } catch (err) {
-      if (err instanceof InvalidShareError) throw new TLSError('illegal_parameter', `invalid client key share: ${err.message}`, 'local', { cause: err });
-      throw err;
+  /**
+   * ServerHello (§4.1.3): our key share and/or the PSK we accepted; then
+   * the handshake traffic keys (§7.1).
+   */
+  private *sendServerHello(hello: ClientHello, psk: AcceptedPsk | undefined, share: { group: number; share: Uint8Array } | undefined): Step<void> {
+    const s = this.settings;
+    const extensions: ServerHelloExtension[] = [];
+    if (psk) extensions.push({ type: 'pre_shared_key', selectedIdentity: psk.index });
+    // psk_ke: no key exchange, the (EC)DHE input is a string of zeros (§7.1).
+    let sharedSecret: Uint8Array = new Uint8Array(this.ks.hash.outputLength);
+    if (share) {
+      const kex = s.provider.keyExchange(share.group)!;
+      let encapsulation;
+      try {
+        encapsulation = yield* wait(kex.encapsulate(share.share, s.random));
+      } catch (err) {
+        if (err instanceof InvalidShareError) throw new TLSError('illegal_parameter', `invalid client key share: ${err.message}`, 'local', { cause: err });
+        throw err;
+      }
+      sharedSecret = encapsulation.secret;
+      extensions.push({ type: 'key_share', serverShare: { group: share.group, keyExchange: encapsulation.share } });
+      this.noteGroup(share.group);
     }
-    this.noteGroup(group);
+    extensions.push({ type: 'supported_versions', selectedVersion: ProtocolVersion.TLS1_3 });
+    this.psk = psk;
+    const ks = this.ks;
+    this.earlySecret = ks.earlySecret(psk?.session.psk);
+    this.helloHash = this.transcript.digest();
+    if (psk) {
+      this.info.resumed = true;
+      this.info.peerCertificates = psk.session.peerCertificates;
+    }
     this.send({
       type: 'server_hello',
       helloRetryRequest: false,
       legacyVersion: ProtocolVersion.TLS1_2,
-      random,
+      random: s.random(32),
       legacySessionIdEcho: hello.legacySessionId,
       cipherSuite: this.cipher.code,
-      extensions: [
-        { type: 'key_share', serverShare: { group, keyExchange: encapsulation.share } },
-        { type: 'supported_versions', selectedVersion: ProtocolVersion.TLS1_3 },
-      ],
+      extensions,
     });
-    if (this.settings.middleboxCompat && hello.legacySessionId.length > 0 && !this.firstHello) this.sendChangeCipherSpec();
+    if (s.middleboxCompat && hello.legacySessionId.length > 0 && !this.firstHello) this.sendChangeCipherSpec();
 
-    const ks = this.ks;
-    const hs = ks.handshakeSecret(ks.earlySecret(), encapsulation.secret);
+    const hs = ks.handshakeSecret(this.earlySecret, sharedSecret);
     const helloHash = this.transcript.digest();
     this.clientHandshakeSecret = ks.clientHandshakeTrafficSecret(hs, helloHash);
     const serverSecret = ks.serverHandshakeTrafficSecret(hs, helloHash);
@@ -335,14 +516,12 @@ export class ServerHandshake extends Handshake<ServerState> {
     // a compatibility CCS before its second flight (§5, §D.4).
     record.allowPlaintextAlerts(true);
     record.allowCompatCcs(true);
-    // We never accept 0-RTT here, so early data is skipped (§4.2.10).
-    if (findExtension(hello.extensions, 'early_data')) record.skipUndecryptable(EARLY_DATA_SKIP_LIMIT);
   }
 
-
   /** EncryptedExtensions (§4.3.1): only answers to what the client offered. */
-  private sendEncryptedExtensions(hello: ClientHello, alpn: string | undefined): void {
+  private sendEncryptedExtensions(hello: ClientHello, alpn: string | undefined, earlyData: boolean): void {
     const extensions: EncryptedExtensionsExtension[] = [];
+    if (earlyData) extensions.push({ type: 'early_data' });
     const clientLimit = findExtension(hello.extensions, 'record_size_limit');
     if (clientLimit) {
       this.host.record.setSendRecordSizeLimit(clientLimit.limit);
@@ -426,11 +605,58 @@ export class ServerHandshake extends Handshake<ServerState> {
     if (verifyConnection) {
       yield* this.callHook(() => verifyConnection(this.connectionState()), 'verifyConnection', 'bad_certificate');
     }
-    this.clientHandshakeSecret = this.clientApplicationSecret = this.masterSecret = undefined;
+    this.clientHandshakeSecret = this.clientApplicationSecret = this.masterSecret = this.earlySecret = undefined;
     this.info.handshakeComplete = true;
     this.info.handshakeConfirmed = true;
     this.host.emit({ type: 'handshake', state: this.connectionState() });
+    if (this.clientAcceptsTickets) yield* this.sendTickets(this.settings.ticketCount);
     return 'CONNECTED';
+  }
+
+  /** Whether the client can use tickets: it must accept a PSK mode we allow (§4.2.9). */
+  private get clientAcceptsTickets(): boolean {
+    const modes = this.offeredPskModes;
+    return modes.includes(PskKeyExchangeMode.psk_dhe_ke) || (this.settings.config.allowPskOnlyResumption === true && modes.includes(PskKeyExchangeMode.psk_ke));
+  }
+
+  /**
+   * NewSessionTicket (§4.6.1): each with its own nonce, hence its own PSK,
+   * and its own ticket_age_add; the session is sealed into the ticket
+   * (or handed to wrapSession).
+   */
+  *sendTickets(count: number): Step<void> {
+    const s = this.settings;
+    const resumption = this.resumptionSecret;
+    if (!resumption || count === 0) return;
+    for (let i = 0; i < count; i++) {
+      const nonce = new Uint8Array([this.ticketsSent++ & 0xff]);
+      const now = s.now().getTime();
+      const ageAdd = new DataView(s.random(4).buffer).getUint32(0);
+      const session: SessionState = {
+        cipherSuite: this.cipher.code,
+        psk: this.ks.resumptionPsk(resumption, nonce),
+        createdAt: now,
+        lifetime: s.ticketLifetime,
+        ageAdd,
+        maxEarlyData: s.maxEarlyData,
+        alpn: this.info.alpnProtocol,
+        serverName: this.info.serverName,
+        peerCertificates: this.info.peerCertificates,
+      };
+      const wrap = s.config.wrapSession;
+      const ticket = wrap
+        ? yield* this.callHook(() => wrap(session), 'wrapSession', 'internal_error')
+        : sealTicket(s.provider, s.ticketKeys.current(now), s.random(TICKET_NONCE_LENGTH), session);
+      this.send({
+        type: 'new_session_ticket',
+        ticketLifetime: s.ticketLifetime,
+        ticketAgeAdd: ageAdd,
+        ticketNonce: nonce,
+        ticket,
+        extensions: s.maxEarlyData > 0 ? [{ type: 'early_data', maxEarlyDataSize: s.maxEarlyData }] : [],
+      });
+    }
+    this.host.record.flush();
   }
 
   /** The resumption master secret, for issuing tickets (§4.6.1). */

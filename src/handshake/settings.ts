@@ -12,6 +12,9 @@ import { TLSError } from '../errors.js';
 import { CipherSuite, NamedGroup, SignatureScheme } from '../registry.js';
 import { utf8 } from '../util/bytes.js';
 import { parseCertificate, parseCertificates, parsePrivateKey, type Certificate } from '../x509/index.js';
+import { type AntiReplayStore, DEFAULT_FRESHNESS_WINDOW_MS, MemoryAntiReplayStore } from './antiReplay.js';
+import { LruSessionCache, type SessionCache } from './sessions.js';
+import { MAX_TICKET_LIFETIME_SECONDS, TicketKeyring } from './tickets.js';
 
 /**
  * Default suite order. All three are required or recommended by RFC 8446
@@ -77,6 +80,7 @@ export interface CommonSettings {
 export interface ClientSettings extends CommonSettings {
   readonly config: ClientConfig;
   readonly keyShareGroups: readonly number[];
+  readonly sessionCache: SessionCache | undefined;
 }
 
 export interface ServerSettings extends CommonSettings {
@@ -84,7 +88,15 @@ export interface ServerSettings extends CommonSettings {
   readonly clientAuth: NonNullable<ServerConfig['clientAuth']>;
   readonly clientRoots: readonly Certificate[];
   readonly preferServer: boolean;
+  readonly ticketCount: number;
+  readonly ticketLifetime: number;
+  readonly ticketKeys: TicketKeyring;
+  readonly maxEarlyData: number;
+  readonly antiReplay: AntiReplayStore;
+  readonly freshnessWindow: number;
 }
+
+const DAY_MS = 86_400_000;
 
 const clientCache = new WeakMap<ClientConfig, ClientSettings>();
 const serverCache = new WeakMap<ServerConfig, ServerSettings>();
@@ -93,7 +105,12 @@ export function clientSettings(config: ClientConfig): ClientSettings {
   let s = clientCache.get(config);
   if (!s) {
     const common = commonSettings(config);
-    s = { ...common, config, keyShareGroups: resolveKeyShareGroups(config, common) };
+    s = {
+      ...common,
+      config,
+      keyShareGroups: resolveKeyShareGroups(config, common),
+      sessionCache: config.sessionCache === false ? undefined : (config.sessionCache ?? new LruSessionCache()),
+    };
     clientCache.set(config, s);
   }
   return s;
@@ -112,6 +129,12 @@ export function serverSettings(config: ServerConfig): ServerSettings {
       clientAuth: config.clientAuth ?? 'none',
       clientRoots: config.clientCa === undefined ? common.roots : loadCertificates(config.clientCa, 'clientCa'),
       preferServer: config.preferServerCipherSuites ?? true,
+      ticketCount: nonNegative(config.ticketCount ?? 2, 'ticketCount'),
+      ticketLifetime: Math.min(nonNegative(config.ticketLifetime ?? MAX_TICKET_LIFETIME_SECONDS, 'ticketLifetime'), MAX_TICKET_LIFETIME_SECONDS),
+      ticketKeys: new TicketKeyring(common.random, config.ticketKeyRotation ?? DAY_MS, config.ticketKeys),
+      maxEarlyData: nonNegative(config.maxEarlyData ?? 0, 'maxEarlyData'),
+      antiReplay: config.antiReplay ?? new MemoryAntiReplayStore(),
+      freshnessWindow: nonNegative(config.freshnessWindow ?? DEFAULT_FRESHNESS_WINDOW_MS, 'freshnessWindow'),
     };
     serverCache.set(config, s);
   }
@@ -150,6 +173,11 @@ function commonSettings(config: CommonConfig): CommonSettings {
     recordSizeLimit: limit,
     maxHandshakeMessageSize: config.maxHandshakeMessageSize ?? DEFAULT_MAX_HANDSHAKE_MESSAGE_SIZE,
   };
+}
+
+function nonNegative(value: number, what: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${what} must be a non-negative integer`);
+  return value;
 }
 
 function supported(list: readonly number[], ok: (code: number) => boolean, what: string): number[] {
