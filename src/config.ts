@@ -9,7 +9,7 @@ import type { TraceEntry } from './handshake/events.js';
 import type { HandshakeMessage } from './wire/index.js';
 import type { SessionCache } from './handshake/sessions.js';
 import type { SessionState } from './handshake/tickets.js';
-import type { AntiReplayStore } from './handshake/antiReplay.js';
+import type { ReplayCache } from './handshake/antiReplay.js';
 
 /** A certificate chain (leaf first) and the private key of its leaf. */
 export interface CertifiedKey {
@@ -187,7 +187,7 @@ export interface ServerConfig extends CommonConfig {
   /** Policy for 0-RTT, asked after every other check passed; default accept. */
   acceptEarlyData?(hello: ClientHelloInfo): MaybePromise<boolean>;
   /** Store of tickets already used for 0-RTT (RFC 8446 §8.1); default in memory, bounded. */
-  antiReplay?: AntiReplayStore;
+  antiReplay?: ReplayCache;
   /** How far the client's ticket age may differ from ours for 0-RTT, ms (RFC 8446 §8.3; default 10 000). */
   freshnessWindow?: number;
   /** Allow psk_ke resumption (no fresh key exchange) when the client offers it. */

@@ -19,7 +19,15 @@
 import type { MaybePromise } from '../util/steps.js';
 import { toHex } from '../util/bytes.js';
 
-export interface AntiReplayStore {
+/**
+ * Where first uses of tickets for 0-RTT are recorded. Servers that share
+ * ticket keys must share this too, or a flight replayed to another server
+ * would be accepted there. With Redis, `firstUse` is one atomic command:
+ * `SET tls13:0rtt:<hex id> 1 NX PXAT <expiresAt>` answers OK exactly once
+ * per id, and the key expires by itself with the ticket; treat a Redis
+ * error as `false` (refuse 0-RTT, the handshake goes on at 1-RTT).
+ */
+export interface ReplayCache {
   /**
    * Records the first use of `id` (until `expiresAt`, ms) and answers true;
    * answers false if `id` was already used or cannot be recorded.
@@ -27,7 +35,7 @@ export interface AntiReplayStore {
   firstUse(id: Uint8Array, expiresAt: number, now: number): MaybePromise<boolean>;
 }
 
-export class MemoryAntiReplayStore implements AntiReplayStore {
+export class MemoryReplayCache implements ReplayCache {
   private readonly seen = new Map<string, number>();
 
   constructor(private readonly maxEntries = 100_000) {}

@@ -12,7 +12,7 @@ import { TLSError } from '../errors.js';
 import { CipherSuite, NamedGroup, SignatureScheme } from '../registry.js';
 import { utf8 } from '../util/bytes.js';
 import { parseCertificate, parseCertificates, parsePrivateKey, type Certificate } from '../x509/index.js';
-import { type AntiReplayStore, DEFAULT_FRESHNESS_WINDOW_MS, MemoryAntiReplayStore } from './antiReplay.js';
+import { type ReplayCache, DEFAULT_FRESHNESS_WINDOW_MS, MemoryReplayCache } from './antiReplay.js';
 import { LruSessionCache, type SessionCache } from './sessions.js';
 import { MAX_TICKET_LIFETIME_SECONDS, TicketKeyring } from './tickets.js';
 
@@ -92,7 +92,7 @@ export interface ServerSettings extends CommonSettings {
   readonly ticketLifetime: number;
   readonly ticketKeys: TicketKeyring;
   readonly maxEarlyData: number;
-  readonly antiReplay: AntiReplayStore;
+  readonly antiReplay: ReplayCache;
   readonly freshnessWindow: number;
 }
 
@@ -133,7 +133,7 @@ export function serverSettings(config: ServerConfig): ServerSettings {
       ticketLifetime: Math.min(nonNegative(config.ticketLifetime ?? MAX_TICKET_LIFETIME_SECONDS, 'ticketLifetime'), MAX_TICKET_LIFETIME_SECONDS),
       ticketKeys: new TicketKeyring(common.random, config.ticketKeyRotation ?? DAY_MS, config.ticketKeys),
       maxEarlyData: nonNegative(config.maxEarlyData ?? 0, 'maxEarlyData'),
-      antiReplay: config.antiReplay ?? new MemoryAntiReplayStore(),
+      antiReplay: config.antiReplay ?? new MemoryReplayCache(),
       freshnessWindow: nonNegative(config.freshnessWindow ?? DEFAULT_FRESHNESS_WINDOW_MS, 'freshnessWindow'),
     };
     serverCache.set(config, s);
