@@ -53,8 +53,3 @@ function advance<T>(step: Step<T>, input: Outcome): MaybePromise<T> {
     next = { ok: true, value: v };
   }
 }
-
-/** Applies `f` to a value that may be a Promise, staying synchronous when it is not. */
-export function then<T, U>(value: MaybePromise<T>, f: (v: T) => MaybePromise<U>): MaybePromise<U> {
-  return isPromiseLike(value) ? Promise.resolve(value).then(f) : f(value);
-}

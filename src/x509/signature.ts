@@ -13,6 +13,7 @@ import type { CryptoProvider, PublicKey } from '../crypto/provider.js';
 import { SignatureScheme } from '../registry.js';
 import type { CertificateSignatureAlgorithm } from './algorithms.js';
 import { verifyEcdsaPrehashed } from './ecdsaPrehashed.js';
+import { type Step, wait } from '../util/steps.js';
 
 export type SignatureCheck =
   | { readonly ok: true }
@@ -34,13 +35,13 @@ function keyName(key: PublicKey): string {
  * Verifies `signature` over `message` (a tbsCertificate) with `issuerKey`
  * under `algorithm`. Never throws on bad signatures or mismatched keys.
  */
-export async function verifySignature(
+export function* verifySignature(
   provider: CryptoProvider,
   algorithm: CertificateSignatureAlgorithm,
   issuerKey: PublicKey,
   message: Uint8Array,
   signature: Uint8Array,
-): Promise<SignatureCheck> {
+): Step<SignatureCheck> {
   if (algorithm.kind === 'unsupported') {
     return { ok: false, why: 'unsupported', detail: `signature algorithm ${algorithm.name} is not supported` };
   }
@@ -73,7 +74,7 @@ export async function verifySignature(
   }
   let valid: boolean;
   try {
-    valid = await alg.verify(issuerKey, message, signature);
+    valid = yield* wait(alg.verify(issuerKey, message, signature));
   } catch {
     // The provider contract says verify never throws; be safe if one does.
     valid = false;

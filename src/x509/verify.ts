@@ -26,6 +26,7 @@
  */
 import type { CryptoProvider } from '../crypto/provider.js';
 import { bytesEqual } from '../util/bytes.js';
+import { type MaybePromise, type Step, run } from '../util/steps.js';
 import { parseCertificate, type Certificate } from './certificate.js';
 import { X509DecodeError, X509VerificationError } from './errors.js';
 import { verifyHostname } from './hostname.js';
@@ -77,9 +78,15 @@ const EKU_NAMES: Readonly<Record<string, string>> = {
  * Verifies `leaf` for `usage` (and `serverName`, if given) and returns every
  * chain found from it to a root, each leaf first and root last. Throws
  * X509VerificationError when there is none; its `reason` says why and its
- * message what to do.
+ * message what to do. With a synchronous crypto provider (noble, node) the
+ * result and any error come synchronously; with an asynchronous one, as a
+ * Promise.
  */
-export async function verifyChain(options: VerifyOptions): Promise<Certificate[][]> {
+export function verifyChain(options: VerifyOptions): MaybePromise<Certificate[][]> {
+  return run(verifyChainSteps(options));
+}
+
+function* verifyChainSteps(options: VerifyOptions): Step<Certificate[][]> {
   const leaf = toCertificate(options.leaf, 'the leaf certificate');
   const intermediates = (options.intermediates ?? []).map((c, i) => toCertificate(c, `intermediate certificate ${i + 1}`));
   const now = options.now.getTime();
@@ -96,7 +103,7 @@ export async function verifyChain(options: VerifyOptions): Promise<Certificate[]
   if (options.roots.some((r) => bytesEqual(r.raw, leaf.raw))) return [[leaf]];
 
   const builder = new ChainBuilder(options, leaf, intermediates, now);
-  await builder.extend([leaf]);
+  yield* builder.extend([leaf]);
   if (builder.chains.length > 0) return builder.chains;
   throw builder.failure();
 }
@@ -223,7 +230,7 @@ class ChainBuilder {
     this.pool = pool;
   }
 
-  async extend(chain: readonly Certificate[]): Promise<void> {
+  *extend(chain: readonly Certificate[]): Step<void> {
     const child = chain[chain.length - 1]!;
     const candidates = this.pool.filter((c) => mayHaveIssued(c.cert, child) && !chain.some((x) => sameEntity(x, c.cert)));
     if (candidates.length === 0) {
@@ -236,7 +243,7 @@ class ChainBuilder {
         this.noteDeadEnd(child, chain.length);
         continue;
       }
-      const problem = await this.checkIssuer(chain, candidate);
+      const problem = yield* this.checkIssuer(chain, candidate);
       // Out of budget: this candidate was not really checked, so it tells us nothing.
       if (this.budgetExceeded) return;
       if (problem) {
@@ -244,7 +251,7 @@ class ChainBuilder {
         continue;
       }
       if (candidate.isRoot) this.chains.push([...chain, candidate.cert]);
-      else await this.extend([...chain, candidate.cert]);
+      else yield* this.extend([...chain, candidate.cert]);
     }
   }
 
@@ -253,13 +260,13 @@ class ChainBuilder {
   }
 
   /** Everything that must hold for `candidate` to have issued the last certificate of `chain`. */
-  private async checkIssuer(chain: readonly Certificate[], candidate: Candidate): Promise<X509VerificationError | undefined> {
+  private *checkIssuer(chain: readonly Certificate[], candidate: Candidate): Step<X509VerificationError | undefined> {
     const child = chain[chain.length - 1]!;
     const issuer = candidate.cert;
     const role: Role = candidate.isRoot ? 'root' : 'intermediate';
     const childRole: Role = chain.length === 1 ? 'leaf' : 'intermediate';
 
-    const sig = await this.checkSignature(child, issuer);
+    const sig = yield* this.checkSignature(child, issuer);
     if (!sig.ok) {
       const detail =
         sig.why === 'unsupported'
@@ -283,7 +290,7 @@ class ChainBuilder {
     return undefined;
   }
 
-  private async checkSignature(child: Certificate, issuer: Certificate): Promise<SignatureCheck> {
+  private *checkSignature(child: Certificate, issuer: Certificate): Step<SignatureCheck> {
     if (issuer.publicKey === null) {
       return {
         ok: false,
@@ -296,7 +303,7 @@ class ChainBuilder {
       return { ok: false, why: 'bad-signature', detail: 'signature check limit reached' };
     }
     this.signatureChecks++;
-    return verifySignature(this.options.provider, child.signatureAlgorithm, issuer.publicKey, child.tbs, child.signature);
+    return yield* verifySignature(this.options.provider, child.signatureAlgorithm, issuer.publicKey, child.tbs, child.signature);
   }
 
   /**

@@ -15,13 +15,18 @@ import {
   type VerifyOptions,
 } from '../../src/x509/index.js';
 import { verifySignature } from '../../src/x509/signature.js';
+import { run } from '../../src/util/steps.js';
 import { NOW, cert } from './helpers.js';
 
 type Options = Partial<VerifyOptions> & Pick<VerifyOptions, 'leaf'>;
 
 function verify(options: Options): Promise<Certificate[][]> {
-  return verifyChain({ roots: [cert('root-ec')], now: NOW, provider: nobleCrypto, usage: 'server', ...options });
+  // A synchronous provider makes verifyChain throw synchronously; the tests treat both alike.
+  return new Promise((resolve) => resolve(verifyChain({ roots: [cert('root-ec')], now: NOW, provider: nobleCrypto, usage: 'server', ...options })));
 }
+
+/** verifySignature is a step (sync with a sync provider); run it to a value. */
+const checkSig = (...args: Parameters<typeof verifySignature>) => run(verifySignature(...args));
 
 async function failure(options: Options): Promise<X509VerificationError> {
   try {
@@ -463,7 +468,7 @@ describe('verifySignature', () => {
   const sig = cert('leaf-p256').signature;
 
   it('checks the issuer key kind against the algorithm', async () => {
-    const result = await verifySignature(nobleCrypto, cert('leaf-p256').signatureAlgorithm, cert('root-rsa').publicKey!, tbs, sig);
+    const result = await checkSig(nobleCrypto, cert('leaf-p256').signatureAlgorithm, cert('root-rsa').publicKey!, tbs, sig);
     expect(result).toEqual({
       ok: false,
       why: 'bad-signature',
@@ -473,16 +478,37 @@ describe('verifySignature', () => {
 
   it('verifies with the issuer key and fails with another key of the same curve', async () => {
     const alg = cert('leaf-p256').signatureAlgorithm;
-    expect(await verifySignature(nobleCrypto, alg, cert('int-ec').publicKey!, tbs, sig)).toEqual({ ok: true });
-    expect((await verifySignature(nobleCrypto, alg, cert('int-nc').publicKey!, tbs, sig)).ok).toBe(false);
+    expect(await checkSig(nobleCrypto, alg, cert('int-ec').publicKey!, tbs, sig)).toEqual({ ok: true });
+    expect((await checkSig(nobleCrypto, alg, cert('int-nc').publicKey!, tbs, sig)).ok).toBe(false);
   });
 
   it('cross-hash ECDSA rejects malformed and out-of-range signatures without throwing', async () => {
     const c = cert('leaf-p384root-sha256');
     const key = cert('root-p384').publicKey!;
-    expect((await verifySignature(nobleCrypto, c.signatureAlgorithm, key, c.tbs, c.signature)).ok).toBe(true);
+    expect((await checkSig(nobleCrypto, c.signatureAlgorithm, key, c.tbs, c.signature)).ok).toBe(true);
     for (const bad of [new Uint8Array(0), fromHex('3006020100020101'), fromHex('30060201010201'), Uint8Array.from([...c.signature, 0])]) {
-      expect((await verifySignature(nobleCrypto, c.signatureAlgorithm, key, c.tbs, bad)).ok).toBe(false);
+      expect((await checkSig(nobleCrypto, c.signatureAlgorithm, key, c.tbs, bad)).ok).toBe(false);
     }
+  });
+});
+
+describe('synchronous when the provider is', () => {
+  it('returns chains directly, not a Promise, with the noble provider', () => {
+    const result = verifyChain({ leaf: cert('leaf-p256'), intermediates: [cert('int-ec')], roots: [cert('root-ec')], now: NOW, provider: nobleCrypto, usage: 'server' });
+    expect(result).not.toBeInstanceOf(Promise);
+    expect(Array.isArray(result) && result[0]!.length).toBe(3);
+  });
+
+  it('waits for an asynchronous provider', async () => {
+    const asyncProvider: CryptoProvider = {
+      ...nobleCrypto,
+      signature: (scheme) => {
+        const alg = nobleCrypto.signature(scheme);
+        return alg && { ...alg, verify: async (k, m, s) => alg.verify(k, m, s) };
+      },
+    };
+    const result = verifyChain({ leaf: cert('leaf-p256'), intermediates: [cert('int-ec')], roots: [cert('root-ec')], now: NOW, provider: asyncProvider, usage: 'server' });
+    expect(result).toBeInstanceOf(Promise);
+    expect((await result)[0]!.length).toBe(3);
   });
 });
