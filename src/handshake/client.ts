@@ -152,6 +152,9 @@ export class ClientHandshake extends Handshake<ClientState> {
     // The first ClientHello's record says TLS 1.0 for the sake of old servers (§5.1).
     this.hello = this.sendClientHello(hello, { legacyRecordVersion: ProtocolVersion.TLS1_0 });
     if (this.earlyOffered) this.startEarlyData();
+    // From our first ClientHello until the server's Finished, the server may
+    // send the compatibility CCS, e.g. right after a HelloRetryRequest (§5, §D.4).
+    this.host.record.allowCompatCcs(true);
     this.transition('START', 'WAIT_SH', 'client_hello (sent)');
   }
 
@@ -461,8 +464,6 @@ export class ClientHandshake extends Handshake<ClientState> {
     this.serverHandshakeSecret = ks.serverHandshakeTrafficSecret(hs, helloHash);
     this.installKeys('read', 'handshake', this.serverHandshakeSecret, 'SERVER_HANDSHAKE_TRAFFIC_SECRET');
     this.keyLog('CLIENT_HANDSHAKE_TRAFFIC_SECRET', this.clientHandshakeSecret);
-    // From here the server may send the compatibility CCS (§D.4) until its Finished.
-    this.host.record.allowCompatCcs(true);
   }
 
   /**

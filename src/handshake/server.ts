@@ -151,6 +151,9 @@ export class ServerHandshake extends Handshake<ServerState> {
   /** START: a ClientHello, the first or the one answering our HelloRetryRequest. */
   private *processClientHello(hello: ClientHello, raw: Uint8Array): Step<ServerState> {
     this.passThrough('RECVD_CH', 'client_hello');
+    // Once a ClientHello has arrived, the client may send the compatibility
+    // CCS, e.g. before its second ClientHello (§5, §D.4).
+    this.host.record.allowCompatCcs(true);
     const offer = this.readOffer(hello, raw);
     if (this.firstHello) this.checkSecondHello(this.firstHello, hello);
     else yield* this.applyConfigForClient(offer.info);
@@ -512,10 +515,8 @@ export class ServerHandshake extends Handshake<ServerState> {
     this.installKeys('read', 'handshake', this.clientHandshakeSecret, 'CLIENT_HANDSHAKE_TRAFFIC_SECRET');
     this.serverFinishedKey = serverSecret;
     const record = this.host.record;
-    // The client may answer the ServerHello with a plaintext alert, and send
-    // a compatibility CCS before its second flight (§5, §D.4).
+    // The client may answer the ServerHello with a plaintext alert (§5).
     record.allowPlaintextAlerts(true);
-    record.allowCompatCcs(true);
   }
 
   /** EncryptedExtensions (§4.3.1): only answers to what the client offered. */
