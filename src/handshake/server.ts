@@ -630,7 +630,10 @@ export class ServerHandshake extends Handshake<ServerState> {
     const resumption = this.resumptionSecret;
     if (!resumption || count === 0) return;
     for (let i = 0; i < count; i++) {
-      const nonce = new Uint8Array([this.ticketsSent++ & 0xff]);
+      // Nonces must be unique per connection (§4.6.1): each yields a different PSK.
+      if (this.ticketsSent > 0xffff) throw new TLSError('internal_error', 'more than 65 536 tickets on one connection');
+      const nonce = new Uint8Array([this.ticketsSent >> 8, this.ticketsSent & 0xff]);
+      this.ticketsSent++;
       const now = s.now().getTime();
       const ageAdd = new DataView(s.random(4).buffer).getUint32(0);
       const session: SessionState = {
