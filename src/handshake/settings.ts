@@ -210,14 +210,33 @@ function alpnName(name: string): Uint8Array {
   return bytes;
 }
 
+/**
+ * Parsed trust stores, by source: a system root store is one array shared by
+ * every connection, and parsing it costs tens of milliseconds. Text sources
+ * are kept in a small bounded map (strings cannot be weak keys).
+ */
+const parsedByObject = new WeakMap<object, Certificate[]>();
+const parsedByText = new Map<string, Certificate[]>();
+const MAX_PARSED_TEXTS = 32;
+
 /** Parses PEM or DER trust anchors or intermediates. */
 export function loadCertificates(source: CertificateSource, what: string): Certificate[] {
+  const cached = typeof source === 'string' ? parsedByText.get(source) : parsedByObject.get(source);
+  if (cached) return cached;
   const items = typeof source === 'string' || source instanceof Uint8Array ? [source] : source;
+  let parsed: Certificate[];
   try {
-    return items.flatMap((item) => parseCertificates(item));
+    parsed = items.flatMap((item) => parseCertificates(item));
   } catch (err) {
     throw new TLSError('internal_error', `could not load \`${what}\`: ${(err as Error).message}`, 'local', { cause: err });
   }
+  if (typeof source === 'string') {
+    if (parsedByText.size >= MAX_PARSED_TEXTS) parsedByText.delete(parsedByText.keys().next().value as string);
+    parsedByText.set(source, parsed);
+  } else {
+    parsedByObject.set(source, parsed);
+  }
+  return parsed;
 }
 
 /** Loads a certificate chain and its key, checking that they belong together. */
