@@ -125,6 +125,11 @@ export class ClientHandshake extends Handshake<ClientState> {
 
   constructor(host: HandshakeHost, settings: ClientSettings, private readonly options: ClientOptions = {}) {
     super(host, settings, 'client');
+    // Without a name there is nothing to check the certificate against, and
+    // any certificate from a trusted CA would do: refuse up front, as Go does.
+    if (options.serverName === undefined && !settings.config.insecureSkipVerify) {
+      throw new TLSError('internal_error', 'a client needs `serverName` to verify the server (or set insecureSkipVerify, which is dangerous)');
+    }
     this.info.serverName = options.serverName;
   }
 
@@ -574,9 +579,6 @@ export class ClientHandshake extends Handshake<ClientState> {
       roots: this.settings.roots,
       verify: !this.settings.config.insecureSkipVerify,
     });
-    if (name === undefined && !this.settings.config.insecureSkipVerify) {
-      throw new TLSError('internal_error', 'cannot verify the server without a server name: pass `serverName` (or set insecureSkipVerify)');
-    }
     this.transcript.add(raw);
     return 'WAIT_CV';
   }

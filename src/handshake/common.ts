@@ -103,13 +103,15 @@ export abstract class Handshake<S extends string> {
     const message = this.decode(raw);
     const transition = transitionFor(this.table, this.state, message.type);
     this.trace({ kind: 'message', direction: 'received', message, bytes: raw });
-    const from = this.state;
     const to = yield* this.step(message, raw);
     if (!transition.to.includes(to)) {
-      throw new TLSError('internal_error', `step ${transition.step} went from ${from} to ${to}, which the table does not allow`);
+      throw new TLSError('internal_error', `step ${transition.step} led to ${to}, which the table does not allow`);
     }
+    // A step may have passed through states of its own (traced as it went);
+    // the last arrow starts where it left off.
+    const from = this.state;
     this.state = to;
-    this.trace({ kind: 'transition', from, to, on: message.type, rfc: transition.rfc });
+    if (from !== to || transition.to.length === 1) this.trace({ kind: 'transition', from, to, on: message.type, rfc: transition.rfc });
   }
 
   /** The step for `message` in the current state; the table has already allowed it. */

@@ -16,6 +16,12 @@ export interface Transition<S extends string> {
   readonly to: readonly S[];
   /** States the step passes through on the way, which no message can reach (drawn, not dispatched). */
   readonly via?: readonly S[];
+  /**
+   * For a step that passes through states: the arrows it can take, each
+   * `[from, to, what happens]`, so that a diagram shows the RFC's figure
+   * rather than one arrow per final state.
+   */
+  readonly edges?: readonly (readonly [S, S, string])[];
   /** Where the RFC says it. */
   readonly rfc: string;
 }
@@ -42,10 +48,8 @@ export function toMermaid<S extends string>(table: TransitionTable<S>, initial: 
     const note = notes[state];
     if (note) lines.push(`  ${state}: ${state} (${note})`);
     for (const t of table[state]) {
-      // A step that passes through states of its own is drawn as a chain.
-      const path = [state, ...(t.via ?? [])];
-      for (let i = 1; i < path.length; i++) lines.push(`  ${path[i - 1]} --> ${path[i]}: ${i === 1 ? t.on : t.step}`);
-      for (const to of t.to) lines.push(`  ${path[path.length - 1]} --> ${to}: ${path.length > 1 ? t.step : t.on}`);
+      if (t.edges) for (const [from, to, what] of t.edges) lines.push(`  ${from} --> ${to}: ${what}`);
+      else for (const to of t.to) lines.push(`  ${state} --> ${to}: ${t.on}`);
     }
   }
   return lines.join('\n');

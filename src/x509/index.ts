@@ -31,6 +31,22 @@ export type {
   NameConstraints,
   NameConstraintBase,
 } from './extensions.js';
-export type { Name, AttributeTypeAndValue, RelativeDistinguishedName } from './name.js';
+export { readName, type Name, type AttributeTypeAndValue, type RelativeDistinguishedName } from './name.js';
 export { OID } from './oids.js';
 export { DerReader, Tag, parseDer, type DerElement, type BitString } from './der.js';
+export {
+  createCertificate,
+  generatePrivateKey,
+  publicKeyFromPrivateKey,
+  encodeSubjectPublicKeyInfo,
+  encodePrivateKeyPkcs8,
+  encodePrivateKeyPem,
+  encodeCertificatePem,
+  encodeCertificateChainPem,
+  encodeName,
+  keyIdentifier,
+  type CertificateTemplate,
+  type IssueUsage,
+  type KeyAlgorithm,
+  type NameSpec,
+} from './issue.js';
