@@ -115,7 +115,6 @@ export class ClientHandshake extends Handshake<ClientState> {
   private session: ClientSession | undefined;
   private sessionSuite: CipherSuiteInfo | undefined;
   private pskAccepted = false;
-  private earlySecret: Uint8Array | undefined;
   /** 0-RTT: offered in ClientHello1, bytes still allowed, and what was sent (reported if rejected). */
   private earlyOffered = false;
   /** Whether the compatibility CCS already went out after ClientHello1 (for 0-RTT). */

@@ -317,6 +317,10 @@ export class ServerHandshake extends Handshake<ServerState> {
     const session = psk.session;
     if (!offer.info.offersEarlyData || this.firstHello || psk.index !== 0) return false;
     if (s.maxEarlyData === 0 || session.maxEarlyData === 0) return false;
+    // The client may send as much as its ticket allows; if our limit has
+    // since been lowered, accepting would fail the connection mid-flight, so
+    // reject and let the data come again at 1-RTT.
+    if (session.maxEarlyData > s.maxEarlyData) return false;
     if (session.cipherSuite !== this.cipher.code || session.alpn !== alpn) return false;
     const now = s.now().getTime();
     const clientAge = (psk.obfuscatedAge - session.ageAdd) >>> 0;
@@ -326,7 +330,7 @@ export class ServerHandshake extends Handshake<ServerState> {
     if (!first) return false;
     const hook = s.config.acceptEarlyData;
     if (hook && !(yield* this.callHook(() => hook(offer.info), 'acceptEarlyData', 'internal_error'))) return false;
-    psk.earlyDataLimit = Math.min(s.maxEarlyData, session.maxEarlyData);
+    psk.earlyDataLimit = session.maxEarlyData;
     return true;
   }
 
@@ -479,7 +483,9 @@ export class ServerHandshake extends Handshake<ServerState> {
     if (this.settings.middleboxCompat && hello.legacySessionId.length > 0) this.sendChangeCipherSpec();
     this.host.record.flush();
     // Early data sent with ClientHello1 arrives unprotected-looking and is dropped (§4.2.10).
-    if (findExtension(hello.extensions, 'early_data')) this.host.record.skipUndecryptable(EARLY_DATA_SKIP_LIMIT);
+    if (findExtension(hello.extensions, 'early_data')) {
+      this.host.record.skipUndecryptable(Math.max(this.settings.maxEarlyData, EARLY_DATA_SKIP_LIMIT));
+    }
   }
 
   /**
