@@ -205,7 +205,8 @@ abstract class Connection<S extends string> implements HandshakeHost {
 
   private pump(): void {
     try {
-      while (!this.busy && !this.failure) {
+      // Anything after the peer's close_notify is ignored, even in the same read (§6.1).
+      while (!this.busy && !this.failure && !this.readClosed) {
         const item = this.nextItem();
         if (!item) return;
         this.dispatch(item);

@@ -571,6 +571,16 @@ export class ClientHandshake extends Handshake<ClientState> {
     if (message.certificateList.length === 0) {
       throw new TLSError('decode_error', 'the server sent an empty Certificate message (§4.4.2.4)');
     }
+    // Entry extensions answer ClientHello extensions (OCSP, SCT); nothing unasked (§4.4.2, §4.2).
+    const offered = new Set(this.hello!.extensions.map((e) => extensionCode(e)));
+    for (const entry of message.certificateList) {
+      for (const ext of entry.extensions) {
+        const code = extensionCode(ext);
+        if (!offered.has(code)) {
+          throw new TLSError('unsupported_extension', `the server's Certificate carries ${codeName(ExtensionType, code)}, which we did not request (§4.4.2)`);
+        }
+      }
+    }
     const name = this.options.serverName;
     this.serverKey = yield* this.verifyPeerChain(message, {
       usage: 'server',

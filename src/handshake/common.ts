@@ -10,7 +10,7 @@ import { KeySchedule } from '../crypto/keySchedule.js';
 import type { CipherSuiteInfo } from '../crypto/suites.js';
 import { TLSError, asTLSError, fromDecodeError } from '../errors.js';
 import type { RecordLayer } from '../record/index.js';
-import { KeyUpdateRequest, NamedGroup, SignatureScheme, codeName } from '../registry.js';
+import { HandshakeType, KeyUpdateRequest, NamedGroup, SignatureScheme, codeName } from '../registry.js';
 import { DecodeError, constantTimeEqual, toHex } from '../util/bytes.js';
 import { type Step, wait } from '../util/steps.js';
 import {
@@ -47,6 +47,9 @@ export type KeyLogLabel =
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** Handshake types TLS 1.3 defines; which of them a state accepts is the table's business. */
+const TLS13_HANDSHAKE_TYPES: ReadonlySet<number> = new Set(Object.values(HandshakeType));
+
 export abstract class Handshake<S extends string> {
   abstract readonly side: 'client' | 'server';
   abstract state: S;
@@ -62,6 +65,8 @@ export abstract class Handshake<S extends string> {
   protected readSecret: Uint8Array | undefined;
   protected writeSecret: Uint8Array | undefined;
   protected exporterSecret: Uint8Array | undefined;
+  /** Counts the states a step passes through on its own (see `receive`). */
+  protected moves = 0;
   /** Set when we asked the peer to update its keys and it has not yet done so. */
   private keyUpdateRequested = false;
 
@@ -103,21 +108,28 @@ export abstract class Handshake<S extends string> {
     const message = this.decode(raw);
     const transition = transitionFor(this.table, this.state, message.type);
     this.trace({ kind: 'message', direction: 'received', message, bytes: raw });
+    const movesBefore = this.moves;
     const to = yield* this.step(message, raw);
     if (!transition.to.includes(to)) {
       throw new TLSError('internal_error', `step ${transition.step} led to ${to}, which the table does not allow`);
     }
     // A step may have passed through states of its own (traced as it went);
-    // the last arrow starts where it left off.
+    // the last arrow starts where it left off, and is not repeated if the
+    // step already arrived (the server's HelloRetryRequest back to START).
     const from = this.state;
     this.state = to;
-    if (from !== to || transition.to.length === 1) this.trace({ kind: 'transition', from, to, on: message.type, rfc: transition.rfc });
+    if (from !== to || this.moves === movesBefore) this.trace({ kind: 'transition', from, to, on: message.type, rfc: transition.rfc });
   }
 
   /** The step for `message` in the current state; the table has already allowed it. */
   protected abstract step(message: HandshakeMessage, raw: Uint8Array): Step<S>;
 
   private decode(raw: Uint8Array): HandshakeMessage {
+    // A handshake type TLS 1.3 does not have (e.g. TLS 1.2's ServerKeyExchange)
+    // is a message out of place, not a malformed one (§6.2).
+    if (!TLS13_HANDSHAKE_TYPES.has(raw[0]!)) {
+      throw new TLSError('unexpected_message', `received handshake message type ${raw[0]}, which TLS 1.3 does not use`);
+    }
     try {
       const hashLength = this.suite ? this.schedule?.hash.outputLength : undefined;
       return decodeHandshake(raw, hashLength === undefined ? {} : { hashLength });

@@ -160,6 +160,7 @@ export class ServerHandshake extends Handshake<ServerState> {
   }
 
   private passThrough(to: ServerState, on: string): void {
+    this.moves++;
     const from = this.state;
     this.state = to;
     this.trace({ kind: 'transition', from, to, on, rfc: 'Appendix A.2' });
@@ -593,6 +594,10 @@ export class ServerHandshake extends Handshake<ServerState> {
   private *processClientCertificate(message: CertificateMessage, raw: Uint8Array): Step<ServerState> {
     if (message.certificateRequestContext.length !== 0) {
       throw new TLSError('illegal_parameter', "the client's Certificate must echo our empty request context (§4.4.2)");
+    }
+    // Our CertificateRequest asks for no entry extensions, so any is unsolicited (§4.4.2, §4.2).
+    if (message.certificateList.some((entry) => entry.extensions.length > 0)) {
+      throw new TLSError('unsupported_extension', "the client's Certificate carries extensions our CertificateRequest did not ask for (§4.4.2)");
     }
     const mode = this.settings.clientAuth;
     if (message.certificateList.length === 0) {
