@@ -40,3 +40,4 @@ export { CIPHER_SUITES, type CipherSuiteInfo } from './crypto/suites.js';
 export { CipherSuite, NamedGroup, SignatureScheme, AlertDescription } from './registry.js';
 export { parseCertificate, parseCertificates, parsePrivateKey, type Certificate } from './x509/index.js';
 export * from './inspect/index.js';
+export * from './transport/index.js';
