@@ -5,13 +5,20 @@
  * a server pays for parsing its certificates once, not per connection.
  */
 import type { CertificateInput, CertificateSource, CertifiedKey, ClientConfig, CommonConfig, ServerConfig } from '../config.js';
-import type { CryptoProvider, RandomSource } from '../crypto/provider.js';
+import type { CryptoProvider, PrivateKey, RandomSource } from '../crypto/provider.js';
 import { nobleCrypto } from '../crypto/noble.js';
 import { CIPHER_SUITES } from '../crypto/suites.js';
 import { TLSError } from '../errors.js';
 import { CipherSuite, NamedGroup, SignatureScheme } from '../registry.js';
 import { utf8 } from '../util/bytes.js';
-import { parseCertificate, parseCertificates, parsePrivateKey, type Certificate } from '../x509/index.js';
+import {
+  parseCertificate,
+  parseCertificates,
+  parsePrivateKey,
+  publicKeyFromPrivateKey,
+  samePublicKey,
+  type Certificate,
+} from '../x509/index.js';
 import { type ReplayCache, DEFAULT_FRESHNESS_WINDOW_MS, MemoryReplayCache } from './antiReplay.js';
 import { LruSessionCache, type SessionCache } from './sessions.js';
 import { MAX_TICKET_LIFETIME_SECONDS, TicketKeyring } from './tickets.js';
@@ -254,8 +261,8 @@ export function loadCertifiedKey(input: CertificateInput): CertifiedKey {
           : [...input.cert];
     const privateKey = parsePrivateKey(input.key);
     const leaf = parseCertificate(requireLeaf(chain));
-    if (!keyMatchesCertificate(privateKey.kind, leaf)) {
-      throw new Error(`the private key (${privateKey.kind}) does not match the certificate's public key`);
+    if (!keyMatchesCertificate(privateKey, leaf)) {
+      throw new Error(`the private key does not belong to the certificate (subject ${leaf.subject.text}): pair each certificate with its own key`);
     }
     return { chain, privateKey, leaf };
   } catch (err) {
@@ -269,6 +276,12 @@ function requireLeaf(chain: readonly Uint8Array[]): Uint8Array {
   return leaf;
 }
 
-function keyMatchesCertificate(kind: string, leaf: Certificate): boolean {
-  return leaf.publicKey !== null && leaf.publicKey.kind === kind;
+/** Whether `key` is the private half of the leaf's public key, not merely of the same type. */
+function keyMatchesCertificate(key: PrivateKey, leaf: Certificate): boolean {
+  if (leaf.publicKey === null) return false;
+  try {
+    return samePublicKey(publicKeyFromPrivateKey(key), leaf.publicKey);
+  } catch {
+    return false;
+  }
 }

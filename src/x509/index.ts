@@ -38,6 +38,7 @@ export {
   createCertificate,
   generatePrivateKey,
   publicKeyFromPrivateKey,
+  samePublicKey,
   encodeSubjectPublicKeyInfo,
   encodePrivateKeyPkcs8,
   encodePrivateKeyPem,

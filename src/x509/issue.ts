@@ -42,7 +42,6 @@ import {
   sequence,
   setOf,
   time,
-  unsignedInteger,
   utf8String,
 } from './der-writer.js';
 import { encodePem } from './pem.js';
@@ -96,7 +95,8 @@ export function publicKeyFromPrivateKey(key: PrivateKey): PublicKey {
   }
 }
 
-function samePublicKey(a: PublicKey, b: PublicKey): boolean {
+/** Whether two public keys are the same key. */
+export function samePublicKey(a: PublicKey, b: PublicKey): boolean {
   if (a.kind === 'ec' && b.kind === 'ec') return a.curve === b.curve && bytesEqual(a.point, b.point);
   if (a.kind === 'ed25519' && b.kind === 'ed25519') return bytesEqual(a.key, b.key);
   if (a.kind === 'rsa' && b.kind === 'rsa') return a.n === b.n && a.e === b.e;
