@@ -125,7 +125,7 @@ export interface CommonConfig {
   recordSizeLimit?: number;
   /** Padding for protected records: bytes of zero padding to add for a given content length. */
   padding?: (contentLength: number, contentType: number) => number;
-  /** Largest handshake message we accept (default 65 536 bytes; raise for huge certificate chains). */
+  /** Largest handshake message we accept (default 64 KiB, and 256 KiB for Certificate; one number here applies to all). */
   maxHandshakeMessageSize?: number;
   /** Observer of every message, state transition and key change (the teaching view). */
   trace?(entry: TraceEntry): void;

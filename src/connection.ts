@@ -25,6 +25,8 @@ export type { ConnectionEvent } from './handshake/events.js';
 const FEED_CHUNK = 16_645;
 /** Input kept while a step waits on a Promise; a peer sending more is misbehaving. */
 const MAX_QUEUED_INPUT = 4 * 1024 * 1024;
+/** Warning alerts (user_canceled) accepted in a row without application data. */
+const MAX_WARNING_ALERTS = 16;
 /** Application data written before the handshake completes, kept until it does. */
 const MAX_QUEUED_WRITES = 4 * 1024 * 1024;
 
@@ -42,11 +44,12 @@ abstract class Connection<S extends string> implements HandshakeHost {
   private readClosed = false;
   private writeClosed = false;
   private closeEmitted = false;
+  private warningAlerts = 0;
   private readonly confirmWaiters: { resolve: () => void; reject: (err: TLSError) => void }[] = [];
 
   constructor(protected readonly settings: CommonSettings) {
     this.record = new RecordLayer(settings.provider, {
-      maxHandshakeMessageLength: settings.maxHandshakeMessageSize,
+      ...(settings.maxHandshakeMessageSize === undefined ? {} : { maxHandshakeMessageLength: settings.maxHandshakeMessageSize }),
       ...(settings.config.padding ? { padding: settings.config.padding } : {}),
     });
   }
@@ -150,18 +153,25 @@ abstract class Connection<S extends string> implements HandshakeHost {
   /** Sends a KeyUpdate (§4.6.3), asking the peer to update too unless told otherwise. */
   updateKeys(requestPeerUpdate = true): void {
     if (this.failure) throw this.failure;
+    if (this.writeClosed) throw new TLSError('internal_error', 'updateKeys() after close(): nothing may follow close_notify (§6.1)');
     if (!this.handshakeComplete) throw new TLSError('internal_error', 'keys can be updated only after the handshake');
     this.handshake.sendKeyUpdate(requestPeerUpdate);
   }
 
   /** Keying material from the exporter (RFC 8446 §7.5, RFC 5705 interface). */
   exportKeyingMaterial(label: string, context: Uint8Array, length: number): Uint8Array {
+    if (this.failure) throw this.failure;
     return this.handshake.exportKeyingMaterial(label, context, length);
   }
 
   /** Resolves once no step is waiting on a Promise (at once for synchronous hooks). */
   async settled(): Promise<void> {
     while (this.busy) await this.busy;
+  }
+
+  /** Part of HandshakeHost: nothing more may be sent after our close_notify or a fatal alert (§6). */
+  get sendingClosed(): boolean {
+    return this.failure !== undefined || this.writeClosed;
   }
 
   /** Part of HandshakeHost: the handshake raises events through the connection. */
@@ -255,6 +265,8 @@ abstract class Connection<S extends string> implements HandshakeHost {
   }
 
   protected deliver(bytes: Uint8Array, early: boolean): void {
+    this.warningAlerts = 0;
+    this.handshake.noteApplicationData();
     this.queue.push({ type: 'data', bytes, early });
   }
 
@@ -274,6 +286,10 @@ abstract class Connection<S extends string> implements HandshakeHost {
       return;
     }
     if (description === AlertDescription.user_canceled && level === AlertLevel.warning) {
+      // Harmless one at a time; a stream of them is a peer keeping us busy.
+      if (++this.warningAlerts > MAX_WARNING_ALERTS) {
+        throw new TLSError('unexpected_message', `more than ${MAX_WARNING_ALERTS} warning alerts without application data in between`);
+      }
       this.queue.push({ type: 'alert', alert: name });
       return;
     }
@@ -285,6 +301,7 @@ abstract class Connection<S extends string> implements HandshakeHost {
   }
 
   private writeNow(data: Uint8Array): void {
+    this.handshake.noteApplicationData();
     this.record.writeApplicationData(data);
     if (this.record.keyUpdateDue) this.handshake.sendKeyUpdate(false);
   }
@@ -375,6 +392,8 @@ export class ServerConnection extends Connection<ServerState> {
 
   /** Sends `count` more NewSessionTickets (after the handshake). */
   sendTickets(count = 1): void {
+    if (this.error) throw this.error;
+    if (this.sendingClosed) throw new TLSError('internal_error', 'sendTickets() after close(): nothing may follow close_notify (§6.1)');
     if (!this.handshakeComplete) throw new TLSError('internal_error', 'tickets can be sent only after the handshake');
     this.runStep(this.handshake.sendTickets(count));
   }

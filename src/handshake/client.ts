@@ -89,6 +89,9 @@ const ANSWERS_IN_EE: ReadonlySet<number> = new Set([
   ExtensionType.server_certificate_type,
 ]);
 
+/** NewSessionTickets kept per connection; later ones are ignored. */
+export const MAX_TICKETS_PER_CONNECTION = 16;
+
 export interface ClientOptions {
   /** The server's DNS name or IP literal: sent as SNI (names only) and checked against its certificate. */
   readonly serverName?: string;
@@ -121,6 +124,7 @@ export class ClientHandshake extends Handshake<ClientState> {
   private earlyCcsSent = false;
   private earlyRemaining = 0;
   private readonly earlySent: Uint8Array[] = [];
+  private ticketsReceived = 0;
 
   constructor(host: HandshakeHost, settings: ClientSettings, private readonly options: ClientOptions = {}) {
     super(host, settings, 'client');
@@ -675,6 +679,8 @@ export class ClientHandshake extends Handshake<ClientState> {
   private *processNewSessionTicket(message: NewSessionTicket): Step<ClientState> {
     const lifetime = Math.min(message.ticketLifetime, MAX_TICKET_LIFETIME_SECONDS);
     const name = this.options.serverName;
+    // Servers send a couple of tickets; past a few dozen they only cost us work.
+    if (++this.ticketsReceived > MAX_TICKETS_PER_CONNECTION) return 'CONNECTED';
     if (lifetime === 0 || !this.resumptionSecret) return 'CONNECTED';
     const session: ClientSession = {
       serverName: name ?? '',

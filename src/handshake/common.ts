@@ -32,6 +32,8 @@ import { Transcript } from './transcript.js';
 /** What a handshake needs from the connection that drives it. */
 export interface HandshakeHost {
   readonly record: RecordLayer;
+  /** True once we sent close_notify or a fatal alert: nothing more may go out (§6). */
+  readonly sendingClosed: boolean;
   emit(event: ConnectionEvent): void;
 }
 
@@ -46,6 +48,9 @@ export type KeyLogLabel =
   | 'EARLY_EXPORTER_SECRET';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** KeyUpdates accepted in a row without application data between them. */
+export const MAX_KEY_UPDATES_WITHOUT_DATA = 32;
 
 /** Handshake types TLS 1.3 defines; which of them a state accepts is the table's business. */
 const TLS13_HANDSHAKE_TYPES: ReadonlySet<number> = new Set(Object.values(HandshakeType));
@@ -65,6 +70,14 @@ export abstract class Handshake<S extends string> {
   protected readSecret: Uint8Array | undefined;
   protected writeSecret: Uint8Array | undefined;
   protected exporterSecret: Uint8Array | undefined;
+  /** KeyUpdates received since the last application data (flood guard). */
+  private keyUpdatesWithoutData = 0;
+
+  /** The connection saw application data: KeyUpdates since are not a flood. */
+  noteApplicationData(): void {
+    this.keyUpdatesWithoutData = 0;
+  }
+
   /** Counts the states a step passes through on its own (see `receive`). */
   protected moves = 0;
   /** Set when we asked the peer to update its keys and it has not yet done so. */
@@ -352,10 +365,15 @@ export abstract class Handshake<S extends string> {
    */
   protected onKeyUpdate(message: KeyUpdate): void {
     if (!this.readSecret) throw new TLSError('unexpected_message', 'KeyUpdate before the handshake completed');
+    // A peer that only updates keys, with no data between, is flooding us:
+    // each update costs a key derivation and possibly an answer.
+    if (++this.keyUpdatesWithoutData > MAX_KEY_UPDATES_WITHOUT_DATA) {
+      throw new TLSError('unexpected_message', `more than ${MAX_KEY_UPDATES_WITHOUT_DATA} KeyUpdates without application data in between`);
+    }
     this.readSecret = this.ks.nextTrafficSecret(this.readSecret);
     this.installKeys('read', 'application', this.readSecret);
     this.host.emit({ type: 'key_update', direction: 'read' });
-    if (message.requestUpdate === KeyUpdateRequest.update_requested && !this.keyUpdateRequested) {
+    if (message.requestUpdate === KeyUpdateRequest.update_requested && !this.keyUpdateRequested && !this.host.sendingClosed) {
       this.sendKeyUpdate(false);
     }
     this.keyUpdateRequested = false;

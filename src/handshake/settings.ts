@@ -62,7 +62,6 @@ const CERTIFICATE_ONLY_SCHEMES: readonly number[] = [
   SignatureScheme.rsa_pkcs1_sha512,
 ];
 
-export const DEFAULT_MAX_HANDSHAKE_MESSAGE_SIZE = 65_536;
 
 export interface CommonSettings {
   readonly config: CommonConfig;
@@ -81,7 +80,8 @@ export interface CommonSettings {
   readonly intermediates: readonly Certificate[];
   readonly middleboxCompat: boolean;
   readonly recordSizeLimit: number | undefined;
-  readonly maxHandshakeMessageSize: number;
+  /** Undefined: the record layer's per-type defaults (64 KiB, Certificate 256 KiB). */
+  readonly maxHandshakeMessageSize: number | undefined;
 }
 
 export interface ClientSettings extends CommonSettings {
@@ -178,7 +178,7 @@ function commonSettings(config: CommonConfig): CommonSettings {
     intermediates: config.intermediates === undefined ? [] : loadCertificates(config.intermediates, 'intermediates'),
     middleboxCompat: config.middleboxCompat ?? true,
     recordSizeLimit: limit,
-    maxHandshakeMessageSize: config.maxHandshakeMessageSize ?? DEFAULT_MAX_HANDSHAKE_MESSAGE_SIZE,
+    maxHandshakeMessageSize: config.maxHandshakeMessageSize,
   };
 }
 

@@ -13,6 +13,7 @@ import { type SessionState, decodeSessionState, encodeSessionState } from '../..
 import { CipherSuite, ContentType, NamedGroup, PskKeyExchangeMode } from '../../src/registry.js';
 import { bytesEqual, utf8 } from '../../src/util/bytes.js';
 import { type ClientHello, type HandshakeMessage, findExtension } from '../../src/wire/index.js';
+import { MAX_TICKETS_PER_CONNECTION } from '../../src/handshake/client.js';
 import {
   CLIENT_CERT,
   Clock,
@@ -353,18 +354,30 @@ describe('unusable tickets fall back to a full handshake', () => {
 });
 
 describe('NewSessionTicket (§4.6.1)', () => {
-  it('each ticket of a connection has its own nonce, PSK and ticket_age_add, also past 256 tickets', async () => {
+  it('each ticket of a connection has its own nonce and PSK, also past 256 tickets; the client keeps 16', async () => {
     const clock = new Clock();
-    const l = await connect(clientConfig(clock, { sessionCache: false }), serverConfig(clock, { ticketCount: 0 }));
+    const sealed: SessionState[] = [];
+    let id = 0;
+    const server = serverConfig(clock, {
+      ticketCount: 0,
+      wrapSession: (state: SessionState) => {
+        sealed.push(state);
+        return new Uint8Array([id >> 8, id++ & 0xff, 1, 2, 3, 4, 5, 6]);
+      },
+    });
+    const l = await connect(clientConfig(clock, { sessionCache: false }), server);
     expect(tickets(l)).toHaveLength(0);
     l.server.conn.sendTickets(260);
     await run(l);
-    const issued = tickets(l);
-    expect(issued).toHaveLength(260);
     // "ticket_nonce: a per-ticket value that is unique across all tickets issued on this connection".
-    const psks = new Set(issued.map((t) => Buffer.from(t.psk).toString('hex')));
-    expect(psks.size).toBe(260);
-    expect(new Set(issued.map((t) => Buffer.from(t.ticket).toString('hex'))).size).toBe(260);
+    expect(sealed).toHaveLength(260);
+    expect(new Set(sealed.map((t) => Buffer.from(t.psk).toString('hex'))).size).toBe(260);
+    // The client keeps the first 16 and ignores the rest (a flood guard), each with the server's PSK.
+    const issued = tickets(l);
+    expect(issued).toHaveLength(MAX_TICKETS_PER_CONNECTION);
+    expect(issued.map((t) => Buffer.from(t.psk).toString('hex'))).toEqual(
+      sealed.slice(0, MAX_TICKETS_PER_CONNECTION).map((t) => Buffer.from(t.psk).toString('hex')),
+    );
   });
 
   it('sendTickets before the handshake completes is refused', () => {
