@@ -31,6 +31,8 @@ export interface Measurement {
 export interface BenchSettings {
   readonly quick: boolean;
   readonly options: Required<MeasureOptions>;
+  /** `--wall` times rounds by the wall clock instead of CPU time (see Clock). */
+  readonly clock: Clock;
 }
 
 /** `--quick` shortens every measurement (≈ 4× faster run, noisier numbers). */
@@ -38,6 +40,7 @@ export function benchSettings(argv: readonly string[] = process.argv.slice(2)): 
   const quick = argv.includes('--quick');
   return {
     quick,
+    clock: argv.includes('--wall') ? 'wall' : 'cpu',
     options: quick ? { rounds: 5, roundMs: 60, warmupMs: 40 } : { rounds: 7, roundMs: 220, warmupMs: 150 },
   };
 }
@@ -115,6 +118,134 @@ export async function measureAsync(name: string, fn: () => Promise<unknown>, opt
   }
   keep(sink);
   return summarise(name, rates, opsPerRound);
+}
+
+/**
+ * Measures an operation that reports how many units of work it did (e.g. a
+ * batch of 4 concurrent handshakes returns 4, a bulk transfer returns its
+ * bytes). Rates are units per second. Sync and async functions alike.
+ */
+export async function measureOps(
+  name: string,
+  fn: () => number | Promise<number>,
+  options: MeasureOptions = {},
+): Promise<Measurement> {
+  const { rounds, roundMs, warmupMs } = normalise(options);
+  let warmupCalls = 0;
+  const warmupStart = performance.now();
+  do {
+    await fn();
+    warmupCalls++;
+  } while (performance.now() - warmupStart < warmupMs);
+  const perCallMs = (performance.now() - warmupStart) / warmupCalls;
+  const callsPerRound = Math.max(1, Math.round(roundMs / Math.max(perCallMs, 1e-6)));
+
+  const rates: number[] = [];
+  let units = 0;
+  for (let r = 0; r < rounds; r++) {
+    let done = 0;
+    const start = performance.now();
+    for (let i = 0; i < callsPerRound; i++) done += await fn();
+    const elapsed = performance.now() - start;
+    rates.push((done * 1000) / Math.max(elapsed, 1e-6));
+    units = done;
+  }
+  return summarise(name, rates, units);
+}
+
+/** One of several operations measured side by side. Returns the units of work it did. */
+export interface Contender {
+  readonly name: string;
+  readonly fn: () => number | Promise<number>;
+}
+
+export interface Interleaved {
+  /** Rates on the chosen clock (CPU time by default). */
+  readonly measurements: Measurement[];
+  /** rates[contender][round], units per second, on the chosen clock. */
+  readonly rates: number[][];
+  /** The same rounds timed by the wall clock, for reference. */
+  readonly wall: Measurement[];
+}
+
+/**
+ * What a round's duration is taken from. `cpu` (the default) is this
+ * process's user + system CPU time, all threads: on a machine shared with
+ * other work it stays put when the scheduler takes the core away, which the
+ * wall clock does not. It also means that time spent waiting on the
+ * loopback (nothing to do) is not counted: a rate is "per second of one busy
+ * core". `wall` is the elapsed time.
+ */
+export type Clock = 'cpu' | 'wall';
+
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/**
+ * Measures several operations in interleaved rounds (A B C, A B C, …), so
+ * that on a busy machine a burst of load hits all of them alike: a ratio of
+ * two contenders taken round by round (`medianRatio`) is much steadier than
+ * the ratio of two figures measured a minute apart.
+ */
+export async function measureInterleaved(contenders: readonly Contender[], options: MeasureOptions = {}, clock: Clock = 'cpu'): Promise<Interleaved> {
+  const { rounds, roundMs, warmupMs } = normalise(options);
+  const callsPerRound: number[] = [];
+  for (const c of contenders) {
+    let calls = 0;
+    const start = performance.now();
+    do {
+      await c.fn();
+      calls++;
+    } while (performance.now() - start < warmupMs);
+    const perCallMs = (performance.now() - start) / calls;
+    callsPerRound.push(Math.max(1, Math.round(roundMs / Math.max(perCallMs, 1e-6))));
+  }
+  const rates: number[][] = contenders.map(() => []);
+  const wallRates: number[][] = contenders.map(() => []);
+  const units: number[] = contenders.map(() => 0);
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < contenders.length; i++) {
+      const c = contenders[i]!;
+      let done = 0;
+      const start = performance.now();
+      const startCpu = cpuMs();
+      for (let k = 0; k < callsPerRound[i]!; k++) done += await c.fn();
+      const elapsed = performance.now() - start;
+      const cpu = cpuMs() - startCpu;
+      const wallRate = (done * 1000) / Math.max(elapsed, 1e-6);
+      wallRates[i]!.push(wallRate);
+      rates[i]!.push(clock === 'wall' ? wallRate : (done * 1000) / Math.max(cpu, 1e-3));
+      units[i] = done;
+    }
+  }
+  return {
+    measurements: contenders.map((c, i) => summarise(c.name, rates[i]!, units[i]!)),
+    rates,
+    wall: contenders.map((c, i) => summarise(c.name, wallRates[i]!, units[i]!)),
+  };
+}
+
+/** The median of the round-by-round ratios a[i] / b[i] of two interleaved contenders. */
+export function medianRatio(a: readonly number[], b: readonly number[]): number {
+  return median(a.map((x, i) => x / b[i]!));
+}
+
+/** A figure as the JSON results keep it: median and spread over the rounds. */
+export interface Stat {
+  readonly median: number;
+  /** The wall-clock median of the same rounds, when the figure was timed in CPU time. */
+  readonly wallMedian?: number;
+  readonly min: number;
+  readonly max: number;
+  readonly rounds: number;
+  readonly unit: string;
+}
+
+/** A Measurement as a Stat, optionally scaled (e.g. bytes/s → MB/s with 1e-6). */
+export function toStat(m: Measurement, unit: string, scale = 1): Stat {
+  return { median: m.opsPerSec * scale, min: m.minOpsPerSec * scale, max: m.maxOpsPerSec * scale, rounds: m.rounds, unit };
 }
 
 /** Holds the last result of a measured function so the engine cannot skip the work. */

@@ -1,20 +1,22 @@
 /**
- * Primitive costs of the noble crypto provider: key exchange, signatures,
- * AEAD throughput on full 16 KiB records, and a small HMAC (the size of a
- * Finished MAC).
+ * Primitive costs of a crypto provider (noble by default, `--native` for
+ * src/crypto/node.ts): key exchange, signatures, AEAD throughput on full
+ * 16 KiB records, and a small HMAC (the size of a Finished MAC).
  *
  *   npx tsx bench/primitives.ts            (~1 min)
  *   npx tsx bench/primitives.ts --quick    (~15 s, noisier)
+ *   npx tsx bench/primitives.ts --native   (the node:crypto provider)
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { nobleCrypto } from '../src/crypto/noble.js';
+import { nodeCrypto } from '../src/crypto/node.js';
 import type { AeadName, PrivateKey, PublicKey } from '../src/crypto/provider.js';
 import { NamedGroup, SignatureScheme } from '../src/registry.js';
 import { bytesToBigInt } from '../src/crypto/bigint.js';
 import { benchSettings, formatRate, formatTable, measure, type Measurement } from './measure.js';
 
 const { quick, options } = benchSettings();
-const provider = nobleCrypto;
+const provider = process.argv.includes('--native') ? nodeCrypto : nobleCrypto;
 const random = provider.random;
 const rows: string[][] = [];
 const started = Date.now();
@@ -28,7 +30,7 @@ function row(kind: string, m: Measurement, unit: 'ops/s' | 'MB/s', bytesPerOp = 
 }
 
 function sync<T>(value: T | Promise<T>): T {
-  if (value instanceof Promise) throw new Error('the noble provider is synchronous');
+  if (value instanceof Promise) throw new Error(`the ${provider.name} provider is synchronous`);
   return value;
 }
 
@@ -126,7 +128,7 @@ row('mac', measure('HKDF-Expand-SHA256 (32 bytes)', () => provider.hkdfExpand(sh
 
 process.stderr.write('\n');
 console.log(
-  `noble provider primitives — node ${process.version}, ${quick ? 'quick' : 'full'} run, ` +
+  `${provider.name} provider primitives — node ${process.version}, ${quick ? 'quick' : 'full'} run, ` +
     `median of ${options.rounds} rounds × ~${options.roundMs} ms`,
 );
 console.log(formatTable(['kind', 'operation', 'median', 'min..max', 'µs/op'], rows));
