@@ -76,6 +76,8 @@ export interface ConnectOptions extends ClientConfig {
   readonly socket?: Duplex;
   /** Milliseconds for the handshake to complete before the socket is destroyed (default 30 000; 0 disables). */
   readonly handshakeTimeout?: number;
+  /** Milliseconds without traffic either way after which the socket is destroyed with ETIMEDOUT (default 0: never). */
+  readonly idleTimeout?: number;
   /**
    * When false, a certificate that fails verification does not abort the
    * handshake; `authorized` and `authorizationError` tell the outcome (as in
@@ -96,6 +98,8 @@ export interface ConnectOptions extends ClientConfig {
 export interface ServerOptions extends ServerConfig {
   /** Milliseconds a client gets to complete the handshake (default 30 000; 0 disables). */
   readonly handshakeTimeout?: number;
+  /** Milliseconds without traffic either way after which the socket is destroyed with ETIMEDOUT (default 0: never). */
+  readonly idleTimeout?: number;
   /** Keep accepted sockets writable after the client's close_notify (default false, as node:tls). */
   readonly allowHalfOpen?: boolean;
 }
@@ -103,6 +107,7 @@ export interface ServerOptions extends ServerConfig {
 /** Construction options of a TLSSocket around an existing connection. */
 export interface TLSSocketOptions {
   readonly handshakeTimeout?: number;
+  readonly idleTimeout?: number;
   readonly allowHalfOpen?: boolean;
   /**
    * Decides `authorized` once the handshake is done (used when verification
@@ -176,6 +181,13 @@ export class TLSSocket extends Duplex {
       this.handshakeTimer = setTimeout(() => {
         this.destroy(nodeError('ERR_TLS_HANDSHAKE_TIMEOUT', `TLS handshake timeout: no handshake within ${timeout} ms`));
       }, timeout);
+    }
+
+    // An idle connection holds memory and a descriptor; a server facing the
+    // open network should not keep one forever (issue: hostile peers).
+    const idle = options.idleTimeout ?? 0;
+    if (idle > 0) {
+      this.setTimeout(idle, () => this.destroy(nodeError('ETIMEDOUT', `TLS connection idle for ${idle} ms`)));
     }
 
     transport.on('data', this.onTransportData);
@@ -612,6 +624,7 @@ export function connect(options: ConnectOptions, secureConnectListener?: () => v
     options.socket ?? net.connect({ host: options.host ?? 'localhost', port: options.port ?? 443, allowHalfOpen: true });
   const socket = new TLSSocket(transport, connection, {
     ...(options.handshakeTimeout === undefined ? {} : { handshakeTimeout: options.handshakeTimeout }),
+    ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
     ...(options.allowHalfOpen === undefined ? {} : { allowHalfOpen: options.allowHalfOpen }),
     ...(profile.authorize ? { authorize: profile.authorize(serverName === '' ? undefined : serverName) } : {}),
   });
@@ -704,6 +717,7 @@ const NODE_VERIFY_CODES: Readonly<Record<VerificationReason, string>> = {
 export class Server extends net.Server {
   readonly config: ServerConfig;
   private readonly handshakeTimeout: number | undefined;
+  private readonly idleTimeout: number | undefined;
   private readonly halfOpen: boolean;
 
   constructor(options: ServerOptions, secureConnectionListener?: (socket: TLSSocket) => void) {
@@ -714,6 +728,7 @@ export class Server extends net.Server {
     // Fail at creation, not at the first client, on a bad certificate or key.
     serverSettings(this.config);
     this.handshakeTimeout = options.handshakeTimeout;
+    this.idleTimeout = options.idleTimeout;
     this.halfOpen = options.allowHalfOpen ?? false;
     this.on('connection', (raw: net.Socket) => this.accept(raw));
     if (secureConnectionListener) this.on('secureConnection', secureConnectionListener);
@@ -730,6 +745,7 @@ export class Server extends net.Server {
     }
     const socket = new TLSSocket(raw, connection, {
       ...(this.handshakeTimeout === undefined ? {} : { handshakeTimeout: this.handshakeTimeout }),
+      ...(this.idleTimeout === undefined ? {} : { idleTimeout: this.idleTimeout }),
       allowHalfOpen: this.halfOpen,
     });
     // Until the handshake is done, failures belong to the server, not to an

@@ -505,3 +505,28 @@ describe('timeouts and transport failures', () => {
     expect(err.side).toBe('local');
   });
 });
+
+describe('idle timeout', () => {
+  it('a server with idleTimeout ends a connection that stays silent, and keeps one that talks', async () => {
+    const serverErrors: string[] = [];
+    const server = await startServer({ ...serverConfig, idleTimeout: 400 }, (s) => {
+      s.on('error', (e: Error & { code?: string }) => serverErrors.push(e.code ?? e.message));
+      s.pipe(s);
+    });
+    const idle = dial(server);
+    const busy = dial(server);
+    await Promise.all([once(idle, 'secureConnect'), once(busy, 'secureConnect')]);
+    idle.on('error', () => {});
+    idle.resume(); // read, so that its end (and close) can be seen
+    const idleClosed = once(idle, 'close');
+    busy.resume();
+    // The busy client talks every 100 ms, well within the timeout.
+    for (let i = 0; i < 8; i++) {
+      busy.write('ping');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await idleClosed;
+    expect(serverErrors).toContain('ETIMEDOUT');
+    expect(busy.destroyed).toBe(false);
+  });
+});
