@@ -41,3 +41,4 @@ export { CipherSuite, NamedGroup, SignatureScheme, AlertDescription } from './re
 export { parseCertificate, parseCertificates, parsePrivateKey, type Certificate } from './x509/index.js';
 export * from './inspect/index.js';
 export * from './transport/index.js';
+export { createWebCryptoProvider, type WebCryptoProviderOptions } from './crypto/webcrypto.js';
