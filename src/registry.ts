@@ -156,9 +156,28 @@ export const ProtocolVersion = {
 } as const;
 
 /** Reverse lookup: the registry name for a code point, or a hex fallback. */
+/**
+ * Reverse maps (code -> first name), built once per registry object: codeName
+ * is called for diagnostics and logging, and a linear scan per call showed up
+ * in profiles. Registries are readonly `as const` tables never mutated, so
+ * the map never goes stale.
+ */
+const reverseMaps = new WeakMap<object, ReadonlyMap<number, string>>();
+
+function reverseOf(registry: Readonly<Record<string, number>>): ReadonlyMap<number, string> {
+  let map = reverseMaps.get(registry);
+  if (map === undefined) {
+    const built = new Map<number, string>();
+    // First name wins, as the former linear scan returned it.
+    for (const [name, value] of Object.entries(registry)) if (!built.has(value)) built.set(value, name);
+    map = built;
+    reverseMaps.set(registry, map);
+  }
+  return map;
+}
+
 export function codeName(registry: Readonly<Record<string, number>>, code: number): string {
-  for (const [name, value] of Object.entries(registry)) if (value === code) return name;
-  return `0x${code.toString(16).padStart(4, '0')}`;
+  return reverseOf(registry).get(code) ?? `0x${code.toString(16).padStart(4, '0')}`;
 }
 
 export function alertName(code: number): AlertName | undefined {

@@ -182,7 +182,8 @@ function decodeOne(code: number, data: Uint8Array, context: ExtensionContext): E
   if (decode === undefined) throw misplaced(code, context);
   const r = new ByteReader(data);
   const ext = decode(r, data);
-  r.end(`extension ${codeName(ExtensionType, code)}`);
+  // Build the name only on the error path: this runs for every extension.
+  if (!r.atEnd) r.end(`extension ${codeName(ExtensionType, code)}`);
   return ext;
 }
 
