@@ -41,6 +41,24 @@ const MIN_FULL_LABEL = 7;
 const MAX_CONTEXT = 255;
 const MAX_LENGTH = 0xffff;
 
+/**
+ * Encoded labels, cached: the §7.1 label set is small and fixed, and encoding
+ * each one on every HKDF-Expand-Label showed in profiles. Exporter labels come
+ * from the application (§7.5), so the cache is bounded and simply stops
+ * growing when full (the values are immutable; callers never see them).
+ */
+const LABEL_CACHE_LIMIT = 64;
+const labelCache = new Map<string, Uint8Array>();
+
+function encodeLabel(label: string): Uint8Array {
+  let bytes = labelCache.get(label);
+  if (bytes === undefined) {
+    bytes = utf8(label);
+    if (labelCache.size < LABEL_CACHE_LIMIT) labelCache.set(label, bytes);
+  }
+  return bytes;
+}
+
 export class KeySchedule {
   private readonly zeros: Uint8Array;
   private emptyHashCache: Uint8Array | undefined;
@@ -61,7 +79,7 @@ export class KeySchedule {
    * `label` is given WITHOUT the "tls13 " prefix.
    */
   expandLabel(secret: Uint8Array, label: string, context: Uint8Array, length: number): Uint8Array {
-    const labelBytes = utf8(label);
+    const labelBytes = encodeLabel(label);
     const fullLabelLength = LABEL_PREFIX.length + labelBytes.length;
     if (fullLabelLength < MIN_FULL_LABEL || fullLabelLength > MAX_FULL_LABEL) {
       throw new Error(`HKDF-Expand-Label: label "${label}" must be 1..${MAX_FULL_LABEL - LABEL_PREFIX.length} bytes`);
