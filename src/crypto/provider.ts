@@ -20,6 +20,12 @@ export type HashName = 'SHA-256' | 'SHA-384' | 'SHA-512';
 /** An incremental hash; `clone` lets the transcript take a digest mid-stream. */
 export interface HashContext {
   update(data: Uint8Array): HashContext;
+  /**
+   * The hash of everything absorbed so far. It does NOT end the context:
+   * `update` may follow and later digests cover the longer input. The
+   * transcript (RFC 8446 §4.4.1) relies on this to take Transcript-Hash at
+   * several points of one running hash without cloning first.
+   */
   digest(): Uint8Array;
   clone(): HashContext;
 }

@@ -38,7 +38,8 @@ export class Transcript {
   /** Transcript-Hash of everything added so far. */
   digest(): Uint8Array {
     if (!this.ctx) throw new Error('transcript hash used before the cipher suite was chosen');
-    return this.ctx.clone().digest();
+    // HashContext.digest() leaves the context running (provider.ts), so no clone here.
+    return this.ctx.digest();
   }
 
   /**
