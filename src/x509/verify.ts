@@ -33,6 +33,7 @@ import { verifyHostname } from './hostname.js';
 import { nameConstraintViolation } from './nameConstraints.js';
 import { OID } from './oids.js';
 import { verifySignature, type SignatureCheck } from './signature.js';
+import { rememberGoodSignature, signatureCacheKey, signatureKnownGood } from './signatureCache.js';
 
 export type CertificateUsage = 'server' | 'client';
 
@@ -303,7 +304,15 @@ class ChainBuilder {
       return { ok: false, why: 'bad-signature', detail: 'signature check limit reached' };
     }
     this.signatureChecks++;
-    return yield* verifySignature(this.options.provider, child.signatureAlgorithm, issuer.publicKey, child.tbs, child.signature);
+    // The same chain comes back on every full handshake: a signature that
+    // verified before is not verified again (signatureCache.ts says why
+    // that is safe); every other check below still runs.
+    const provider = this.options.provider;
+    const key = signatureCacheKey(provider, child, issuer);
+    if (signatureKnownGood(provider, key)) return { ok: true };
+    const check = yield* verifySignature(provider, child.signatureAlgorithm, issuer.publicKey, child.tbs, child.signature);
+    if (check.ok) rememberGoodSignature(provider, key);
+    return check;
   }
 
   /**
