@@ -117,6 +117,8 @@ export class ClientHandshake extends Handshake<ClientState> {
   /** The session whose ticket we offer, and the suite it was issued under. */
   private session: ClientSession | undefined;
   private sessionSuite: CipherSuiteInfo | undefined;
+  /** See pskSchedule(). */
+  private pskKeys: { readonly ks: KeySchedule; readonly early: Uint8Array } | undefined;
   private pskAccepted = false;
   /** 0-RTT: offered in ClientHello1, bytes still allowed, and what was sent (reported if rejected). */
   private earlyOffered = false;
@@ -204,10 +206,10 @@ export class ClientHandshake extends Handshake<ClientState> {
     let bytes = encodeHandshake(hello);
     const session = this.session;
     if (session && findExtension(hello.extensions, 'pre_shared_key')) {
-      const ks = this.pskSchedule();
+      const { ks, early } = this.pskSchedule();
       const truncated = truncateClientHelloForBinders(bytes);
       const hash = this.transcript.hash ? this.transcript.digestWith(truncated) : ks.hash.digest(truncated);
-      const binder = ks.binder(ks.binderKey(ks.earlySecret(session.psk), 'res'), hash);
+      const binder = ks.binder(ks.binderKey(early, 'res'), hash);
       bytes = replaceClientHelloBinders(bytes, [binder]);
       hello = {
         ...hello,
@@ -218,9 +220,18 @@ export class ClientHandshake extends Handshake<ClientState> {
     return hello;
   }
 
-  /** The key schedule of the offered session's hash (binders and 0-RTT come before the server picks a suite). */
-  private pskSchedule(): KeySchedule {
-    return new KeySchedule(this.settings.provider, this.settings.provider.hash(this.sessionSuite!.hash));
+  /**
+   * The key schedule of the offered session's hash (binders and 0-RTT come
+   * before the server picks a suite) and its Early Secret, computed once:
+   * the binder, 0-RTT and, if the PSK is accepted, the handshake secret all
+   * start from the same HKDF-Extract(0, PSK) (§7.1).
+   */
+  private pskSchedule(): { readonly ks: KeySchedule; readonly early: Uint8Array } {
+    if (!this.pskKeys) {
+      const ks = new KeySchedule(this.settings.provider, this.settings.provider.hash(this.sessionSuite!.hash));
+      this.pskKeys = { ks, early: ks.earlySecret(this.session!.psk) };
+    }
+    return this.pskKeys;
   }
 
   /**
@@ -228,8 +239,7 @@ export class ClientHandshake extends Handshake<ClientState> {
    * and the ticket's suite; in compatibility mode a CCS goes first (§D.4).
    */
   private startEarlyData(): void {
-    const ks = this.pskSchedule();
-    const early = ks.earlySecret(this.session!.psk);
+    const { ks, early } = this.pskSchedule();
     const helloHash = ks.hash.digest(encodeHandshake(this.hello!));
     if (this.settings.middleboxCompat) {
       this.sendChangeCipherSpec();
@@ -464,7 +474,12 @@ export class ClientHandshake extends Handshake<ClientState> {
     this.keyShares.clear();
 
     const ks = this.ks;
-    const early = ks.earlySecret(this.pskAccepted ? this.session!.psk : undefined);
+    // An accepted PSK shares the offered session's hash (§4.2.11), so the
+    // Early Secret computed for the binder is the one to continue from.
+    const early =
+      this.pskAccepted && this.pskKeys?.ks.hash.name === ks.hash.name
+        ? this.pskKeys.early
+        : ks.earlySecret(this.pskAccepted ? this.session!.psk : undefined);
     const hs = ks.handshakeSecret(early, sharedSecret);
     const helloHash = this.transcript.digest();
     this.handshakeSecret = hs;

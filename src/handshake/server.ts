@@ -128,6 +128,8 @@ export class ServerHandshake extends Handshake<ServerState> {
   private clientKey: PublicKey | undefined;
   private resumptionSecret: Uint8Array | undefined;
   private earlySecret: Uint8Array | undefined;
+  /** The Early Secret checkBinder derived, and from which PSK, for sendServerHello to reuse. */
+  private binderEarly: { readonly psk: Uint8Array; readonly early: Uint8Array } | undefined;
   /** Transcript-Hash(ClientHello), for the client's early traffic secret. */
   private helloHash: Uint8Array | undefined;
   private psk: AcceptedPsk | undefined;
@@ -301,7 +303,9 @@ export class ServerHandshake extends Handshake<ServerState> {
    */
   private checkBinder(psk: Uint8Array, binder: Uint8Array, raw: Uint8Array): void {
     const ks = this.ks;
-    const binderKey = ks.binderKey(ks.earlySecret(psk), 'res');
+    const early = ks.earlySecret(psk);
+    this.binderEarly = { psk, early };
+    const binderKey = ks.binderKey(early, 'res');
     const expected = ks.binder(binderKey, this.transcript.digestWith(truncateClientHelloForBinders(raw)));
     if (!constantTimeEqual(expected, binder)) {
       throw new TLSError('decrypt_error', 'the PSK binder did not verify: the client does not hold the ticket\'s key, or the ClientHello was altered');
@@ -515,7 +519,9 @@ export class ServerHandshake extends Handshake<ServerState> {
     extensions.push({ type: 'supported_versions', selectedVersion: ProtocolVersion.TLS1_3 });
     this.psk = psk;
     const ks = this.ks;
-    this.earlySecret = ks.earlySecret(psk?.session.psk);
+    // The binder check already extracted the Early Secret of this PSK (§7.1).
+    this.earlySecret =
+      psk && this.binderEarly?.psk === psk.session.psk ? this.binderEarly.early : ks.earlySecret(psk?.session.psk);
     this.helloHash = this.transcript.digest();
     if (psk) {
       this.info.resumed = true;
