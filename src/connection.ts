@@ -88,8 +88,22 @@ abstract class Connection<S extends string> implements HandshakeHost {
       this.fail(new TLSError('internal_error', 'the peer sent more than 4 MiB while the handshake was waiting on a hook'));
       return;
     }
-    this.input.push(bytes.slice());
+    // Process the caller's bytes in place; the record layer copies what it
+    // buffers. Only what is still queued here when we return (a step is
+    // waiting on an asynchronous provider or hook) needs its own copy, since
+    // the caller may reuse its buffer once receive() returns.
+    this.input.push(bytes);
     this.pump();
+    this.detachQueuedInput(bytes);
+  }
+
+  /** Replaces the queued pieces that still view `bytes` (the caller's buffer) with copies. */
+  private detachQueuedInput(bytes: Uint8Array): void {
+    const input = this.input;
+    for (let i = 0; i < input.length; i++) {
+      const chunk = input[i]!;
+      if (chunk.buffer === bytes.buffer) input[i] = chunk.slice();
+    }
   }
 
   /** Takes the events raised since the last call. */
