@@ -155,7 +155,6 @@ export const ProtocolVersion = {
   TLS1_3: 0x0304,
 } as const;
 
-/** Reverse lookup: the registry name for a code point, or a hex fallback. */
 /**
  * Reverse maps (code -> first name), built once per registry object: codeName
  * is called for diagnostics and logging, and a linear scan per call showed up
@@ -176,6 +175,7 @@ function reverseOf(registry: Readonly<Record<string, number>>): ReadonlyMap<numb
   return map;
 }
 
+/** Reverse lookup: the registry name for a code point, or a hex fallback. */
 export function codeName(registry: Readonly<Record<string, number>>, code: number): string {
   return reverseOf(registry).get(code) ?? `0x${code.toString(16).padStart(4, '0')}`;
 }
