@@ -19,6 +19,7 @@ import type { ClientSession } from '../src/handshake/sessions.js';
 import { CipherSuite, NamedGroup } from '../src/registry.js';
 import type { ClientHello } from '../src/wire/index.js';
 import { traced, type Driven } from './driver.js';
+import { gnutlsRow, type GnutlsParams } from './gnutls.js';
 import type { PeerProcess, Peer } from './peer.js';
 import type { ServerCertName } from './pki.js';
 import { check, equal, type CaseContext, type Direction, type InteropCase } from './runner.js';
@@ -310,20 +311,34 @@ interface RowSpec {
   readonly row: string;
   readonly timeoutMs?: number;
   readonly notApplicable?: (peer: Peer) => string | undefined;
+  /** Parameter rows: what they test, so the GnuTLS peer can run them too (interop/gnutls.ts). */
+  readonly params?: GnutlsParams;
   readonly client: (ctx: CaseContext) => Promise<void>;
   readonly server: (ctx: CaseContext) => Promise<void>;
 }
 
+/**
+ * Both directions of a row. A GnuTLS peer runs the row's GnuTLS version
+ * (interop/gnutls.ts) instead, or marks it n/a with the reason given there.
+ */
 function both(spec: RowSpec): InteropCase[] {
-  return (['client', 'server'] as const satisfies readonly Direction[]).map((direction) => ({
-    id: `${spec.id}/${direction}`,
-    section: spec.section,
-    row: spec.row,
-    direction,
-    timeoutMs: spec.timeoutMs ?? BASE_TIMEOUT,
-    ...(spec.notApplicable ? { notApplicable: spec.notApplicable } : {}),
-    run: spec[direction],
-  }));
+  const gnutls = gnutlsRow(spec.id, spec.params);
+  return (['client', 'server'] as const satisfies readonly Direction[]).map((direction) => {
+    const g = gnutls[direction];
+    return {
+      id: `${spec.id}/${direction}`,
+      section: spec.section,
+      row: spec.row,
+      direction,
+      timeoutMs: spec.timeoutMs ?? BASE_TIMEOUT,
+      notApplicable: (peer: Peer) => (peer.kind === 'gnutls' ? (typeof g === 'string' ? g : undefined) : spec.notApplicable?.(peer)),
+      run: (ctx: CaseContext) => {
+        if (ctx.peer.kind !== 'gnutls') return spec[direction](ctx);
+        if (typeof g === 'string') throw new Error(`not applicable to GnuTLS: ${g}`);
+        return g(ctx);
+      },
+    };
+  });
 }
 
 const noMlkem = (peer: Peer): string | undefined =>
@@ -340,6 +355,7 @@ function parameterRows(): RowSpec[] {
           id: `params-${suite.short}-${group.id}-${cert.id}`.toLowerCase(),
           section: 'parameters (suite · group · server certificate)',
           row: `${suite.short} · ${group.label} · ${cert.label}`,
+          params: { suite, group, cert },
           client: async (ctx) => {
             const { proc, port } = await startSServer(ctx, { cert: cert.id, args: ['-ciphersuites', suite.name, '-groups', group.sServer] });
             const { d, st } = await clientHandshake(ctx, port, ourClient(ctx, group.client));

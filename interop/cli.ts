@@ -3,7 +3,7 @@
  * so tests can check how arguments become peers and command lines without
  * starting anything.
  */
-import { dockerImage, dockerPeer, localPeer, DOCKER_VERSIONS, type Peer } from './peer.js';
+import { dockerImage, dockerPeer, gnutlsPeer, localPeer, DOCKER_VERSIONS, type Peer } from './peer.js';
 
 export interface Options {
   /** --peer values, in order (empty: the default). */
@@ -27,6 +27,7 @@ export const USAGE = `usage: npm run interop -- [options]
   --peer P         a peer to test against, repeatable:
                      openssl          the openssl in PATH (default)
                      /path/to/openssl another local binary
+                     gnutls           gnutls-serv / gnutls-cli in PATH (TLS 1.3 rows)
                      with --docker: an OpenSSL version (3.0, 3.5) or an image name
   --docker         start openssl with "docker run --rm --network host IMAGE openssl …"
                    (default peers: ${DOCKER_VERSIONS.map(dockerImage).join(', ')};
@@ -107,7 +108,7 @@ export function parseArgs(argv: readonly string[]): Options {
  * version`); Docker peers are not (no engine needed to build the command
  * lines), their version comes from the tag.
  */
-export function resolvePeers(opts: Options, probeLocal: (binary: string) => Peer = localPeer): Peer[] {
+export function resolvePeers(opts: Options, probeLocal: (binary: string) => Peer = localPeer, probeGnutls: () => Peer = gnutlsPeer): Peer[] {
   if (opts.docker) {
     const specs = opts.peers.length > 0 ? opts.peers : DOCKER_VERSIONS;
     return specs.map((spec) => {
@@ -118,5 +119,5 @@ export function resolvePeers(opts: Options, probeLocal: (binary: string) => Peer
     });
   }
   const specs = opts.peers.length > 0 ? opts.peers : ['openssl'];
-  return specs.map((spec) => probeLocal(spec));
+  return specs.map((spec) => (spec === 'gnutls' ? probeGnutls() : probeLocal(spec)));
 }

@@ -11,7 +11,35 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash, type Hash } from 'node:crypto';
 
 /** How a peer is started. */
-export type Peer = LocalPeer | DockerPeer;
+export type Peer = LocalPeer | DockerPeer | GnutlsPeer;
+
+/**
+ * GnuTLS's command-line tools (`gnutls-serv`, `gnutls-cli`, Debian's
+ * gnutls-bin). The first argument a case passes names the tool; the cases
+ * for this peer live in interop/gnutls.ts.
+ */
+export interface GnutlsPeer {
+  readonly kind: 'gnutls';
+  readonly label: string;
+  /** Directory holding the tools, or '' to look them up in PATH. */
+  readonly dir: string;
+  readonly capabilities: PeerCapabilities;
+}
+
+/** The GnuTLS tools in PATH (or in `dir`), probed with `gnutls-cli --version`. */
+export function gnutlsPeer(dir = ''): GnutlsPeer {
+  const cli = dir ? `${dir}/gnutls-cli` : 'gnutls-cli';
+  let line: string;
+  try {
+    line = execFileSync(cli, ['--version'], { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    throw new Error(`cannot run "${cli} --version": ${(err as Error).message.split('\n')[0]}`);
+  }
+  const m = /gnutls-cli\s+(\d+\.\d+\.\d+)/.exec(line);
+  if (!m) throw new Error(`not a gnutls-cli version line: ${JSON.stringify(line.slice(0, 80))}`);
+  // GnuTLS 3.7/3.8 have no X25519MLKEM768 in TLS.
+  return { kind: 'gnutls', label: `GnuTLS ${m[1]}`, dir, capabilities: { version: m[1]!, mlkem: false } };
+}
 
 export interface LocalPeer {
   readonly kind: 'local';
@@ -109,6 +137,11 @@ export interface CommandOptions {
  */
 export function commandLine(peer: Peer, args: readonly string[], opts: CommandOptions): { file: string; args: string[] } {
   if (peer.kind === 'local') return { file: peer.binary, args: [...args] };
+  if (peer.kind === 'gnutls') {
+    const [tool, ...rest] = args;
+    if (tool !== 'gnutls-serv' && tool !== 'gnutls-cli') throw new Error(`a GnuTLS peer runs gnutls-serv or gnutls-cli, not ${String(tool)}`);
+    return { file: peer.dir ? `${peer.dir}/${tool}` : tool, args: rest };
+  }
   const docker = ['run', '--rm', '-i', '--init', '--network', 'host', '--name', opts.name];
   for (const dir of opts.mounts) docker.push('-v', `${dir}:${dir}`);
   if (opts.cwd !== undefined) docker.push('-w', opts.cwd);
@@ -270,7 +303,7 @@ export class PeerProcess {
           return true;
         }
         if (this.exitInfo) {
-          reject(new Error(`openssl exited (code ${this.exitInfo.code ?? this.exitInfo.signal}) before printing ${what}`));
+          reject(new Error(`${this.command.split(' ')[0]} exited (code ${this.exitInfo.code ?? this.exitInfo.signal}) before printing ${what}`));
           return true;
         }
         return false;

@@ -10,6 +10,16 @@ const DIRECTION_HEAD: Record<Direction, string> = {
   server: 's_client → our server',
 };
 
+const GNUTLS_DIRECTION_HEAD: Record<Direction, string> = {
+  client: 'our client → gnutls-serv',
+  server: 'gnutls-cli → our server',
+};
+
+/** A column head: the direction, named with the peer's own tools. */
+export function directionHead(peer: Peer, direction: Direction): string {
+  return (peer.kind === 'gnutls' ? GNUTLS_DIRECTION_HEAD : DIRECTION_HEAD)[direction];
+}
+
 /** Text of one cell. */
 export function cellText(r: CaseResult | undefined): string {
   if (!r) return '-';
@@ -75,7 +85,7 @@ export function formatTable(cases: readonly InteropCase[], peers: readonly Peer[
   const rowWidth = Math.max(7, ...sections.flatMap((s) => s.rows.map((r) => r.length + 2)), ...sections.map((s) => s.name.length));
   const widths = columns.map(({ peer, direction }, i) =>
     Math.max(
-      DIRECTION_HEAD[direction].length,
+      directionHead(peer, direction).length,
       // The peer label spans its two columns.
       i % 2 === 0 ? Math.ceil(peer.label.length / 2) : 0,
       ...sections.flatMap((s) => s.rows.map((r) => cells(s.name, r)[i]!.length)),
@@ -86,7 +96,7 @@ export function formatTable(cases: readonly InteropCase[], peers: readonly Peer[
   const out: string[] = [];
   const peerHead = peers.map((p, i) => p.label.padEnd(widths[2 * i]! + widths[2 * i + 1]! + 3)).join(' │ ');
   out.push(`${''.padEnd(rowWidth)} │ ${peerHead}`.trimEnd());
-  out.push(line('feature', columns.map((c) => DIRECTION_HEAD[c.direction])));
+  out.push(line('feature', columns.map((c) => directionHead(c.peer, c.direction))));
   const rule = `${'─'.repeat(rowWidth)}─┼─${widths.map((w) => '─'.repeat(w)).join('─┼─')}`;
   out.push(rule);
   for (const s of sections) {
@@ -107,7 +117,7 @@ export function formatFailures(results: readonly CaseResult[], maxOutput = 4000)
     .map((r) => {
       const out = r.peerOutput.length > maxOutput ? `${r.peerOutput.slice(0, maxOutput / 2)}\n[…]\n${r.peerOutput.slice(-maxOutput / 2)}` : r.peerOutput;
       return [
-        `✗ ${r.case.row} [${DIRECTION_HEAD[r.case.direction]}] with ${r.peer.label} (${r.case.id})`,
+        `✗ ${r.case.row} [${directionHead(r.peer, r.case.direction)}] with ${r.peer.label} (${r.case.id})`,
         `  step:  ${r.step}`,
         `  error: ${r.error}`,
         ...r.notes.map((n) => `  note:  ${n}`),

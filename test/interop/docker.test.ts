@@ -109,7 +109,7 @@ describe('options', () => {
     const peers = resolvePeers(parseArgs(['--docker']), () => {
       throw new Error('no local probe in docker mode');
     });
-    expect(peers.map((p) => (p.kind === 'docker' ? p.image : p.binary))).toEqual(['tls13-interop/openssl:3.0', 'tls13-interop/openssl:3.5']);
+    expect(peers.map((p) => (p.kind === 'docker' ? p.image : p.kind === 'local' ? p.binary : p.dir))).toEqual(['tls13-interop/openssl:3.0', 'tls13-interop/openssl:3.5']);
     expect(peers.map((p) => p.capabilities.mlkem)).toEqual([false, true]);
     const compose = readFileSync(new URL('../../interop/docker-compose.yml', import.meta.url), 'utf8');
     for (const p of peers) expect(compose).toContain(`image: ${(p as { image: string }).image}`);
