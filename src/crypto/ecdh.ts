@@ -35,10 +35,24 @@ export function drawRandom(random: RandomSource, length: number): Uint8Array {
   return bytes;
 }
 
-function isAllZero(bytes: Uint8Array): boolean {
+/** Constant-time check for the all-zero shared secret of RFC 8446 §7.4.2. */
+export function isAllZero(bytes: Uint8Array): boolean {
   let acc = 0;
   for (const b of bytes) acc |= b;
   return acc === 0;
+}
+
+/**
+ * A private scalar in [1, n) from the random source, by rejection sampling
+ * (FIPS 186's "testing candidates"): an injected valid scalar is used as is.
+ */
+export function randomScalar(random: RandomSource, length: number, order: bigint, name: string): Uint8Array {
+  for (let attempt = 0; attempt < 64; attempt++) {
+    const candidate = drawRandom(random, length).slice();
+    const d = bytesToBigInt(candidate);
+    if (d >= 1n && d < order) return candidate;
+  }
+  throw new Error(`${name}: random source keeps producing invalid scalars`);
 }
 
 /** The raw Diffie-Hellman operations one group needs. */
@@ -54,7 +68,7 @@ export interface DhGroup {
 }
 
 /** Wraps DH operations as the KEM-shaped KeyExchange (server side = ephemeral DH). */
-function dhKeyExchange(dh: DhGroup): KeyExchange {
+export function dhKeyExchange(dh: DhGroup): KeyExchange {
   return {
     group: dh.group,
     name: dh.name,
@@ -124,14 +138,7 @@ function nistGroup(group: number, name: string, curve: Weierstrass): DhGroup {
     name,
     privateKeyLength: scalarLength,
     shareLength,
-    newPrivateKey(random) {
-      for (let attempt = 0; attempt < 64; attempt++) {
-        const candidate = drawRandom(random, scalarLength).slice();
-        const d = bytesToBigInt(candidate);
-        if (d >= 1n && d < n) return candidate;
-      }
-      throw new Error(`${name}: random source keeps producing invalid scalars`);
-    },
+    newPrivateKey: (random) => randomScalar(random, scalarLength, n, name),
     publicShare: (privateKey) => curve.getPublicKey(privateKey, false),
     sharedSecret(privateKey, peerShare) {
       // UncompressedPointRepresentation: legacy_form = 4, then X and Y.

@@ -14,6 +14,7 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { expand as hkdfExpandNoble } from '@noble/hashes/hkdf.js';
 import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
+import { assembleProvider, rsaMinModulusBits } from './assemble.js';
 import type {
   Aead,
   AeadKey,
@@ -24,12 +25,10 @@ import type {
   HashName,
   KeyExchange,
   RandomSource,
-  SignatureAlgorithm,
 } from './provider.js';
 import { secp256r1KeyExchange, secp384r1KeyExchange, x25519KeyExchange, x448KeyExchange } from './ecdh.js';
 import { x25519MlKem768KeyExchange } from './mlkemHybrid.js';
 import { createSignatureAlgorithms } from './signatures.js';
-import { RSA_ABSOLUTE_MIN_MODULUS_BITS, RSA_DEFAULT_MIN_MODULUS_BITS } from './rsa.js';
 
 // ---------------------------------------------------------------------------
 // Random
@@ -186,38 +185,21 @@ const KEY_EXCHANGES: readonly KeyExchange[] = [
 ];
 
 export function createNobleCrypto(options: NobleCryptoOptions = {}): CryptoProvider {
-  const minModulusBits = options.rsaMinModulusBits ?? RSA_DEFAULT_MIN_MODULUS_BITS;
-  if (!Number.isSafeInteger(minModulusBits) || minModulusBits < RSA_ABSOLUTE_MIN_MODULUS_BITS) {
-    throw new Error(`rsaMinModulusBits must be an integer ≥ ${RSA_ABSOLUTE_MIN_MODULUS_BITS}`);
-  }
-  const signatures: readonly SignatureAlgorithm[] = createSignatureAlgorithms(
+  const signatures = createSignatureAlgorithms(
     { sha256: HASHES['SHA-256'], sha384: HASHES['SHA-384'], sha512: HASHES['SHA-512'] },
-    { minModulusBits },
+    { minModulusBits: rsaMinModulusBits(options.rsaMinModulusBits) },
   );
-  const groupsByCode = new Map(KEY_EXCHANGES.map((kx) => [kx.group, kx]));
-  const schemesByCode = new Map(signatures.map((sig) => [sig.scheme, sig]));
-
-  return {
+  return assembleProvider({
     name: 'noble',
     random: options.random ?? systemRandom,
-    hash(name: HashName): Hash {
-      const h = HASHES[name];
-      if (h === undefined) throw new Error(`unsupported hash ${String(name)}`);
-      return h;
-    },
+    hashes: HASHES,
+    aeads: AEADS,
     hmac: (hash, key, data) => hmac(nobleHashFor(hash), key, data),
     hkdfExtract,
     hkdfExpand,
-    aead(name: AeadName): Aead {
-      const a = AEADS[name];
-      if (a === undefined) throw new Error(`unsupported AEAD ${String(name)}`);
-      return a;
-    },
-    keyExchange: (group) => groupsByCode.get(group),
-    signature: (scheme) => schemesByCode.get(scheme),
-    groups: KEY_EXCHANGES.map((kx) => kx.group),
-    signatureSchemes: signatures.map((sig) => sig.scheme),
-  };
+    keyExchanges: KEY_EXCHANGES,
+    signatures,
+  });
 }
 
 /** The default provider: system randomness, RSA moduli ≥ 2048 bits. */

@@ -52,7 +52,8 @@ import {
 import { NamedGroup, SignatureScheme } from '../registry.js';
 import { bigIntToBytes, bitLength, bytesToBigInt } from './bigint.js';
 import { decodeEcdsaSignature } from './ecdsaDer.js';
-import { drawRandom } from './ecdh.js';
+import { assembleProvider, rsaMinModulusBits } from './assemble.js';
+import { type DhGroup, dhKeyExchange, drawRandom, isAllZero, randomScalar } from './ecdh.js';
 import { x25519MlKem768KeyExchange } from './mlkemHybrid.js';
 import {
   type Aead,
@@ -64,8 +65,6 @@ import {
   type HashName,
   InvalidShareError,
   type KeyExchange,
-  type KeyExchangeEncapsulation,
-  type KeyExchangePair,
   type PrivateKey,
   type PublicKey,
   type RandomSource,
@@ -73,7 +72,6 @@ import {
 } from './provider.js';
 import {
   RSA_ABSOLUTE_MIN_MODULUS_BITS,
-  RSA_DEFAULT_MIN_MODULUS_BITS,
   type RsaPolicy,
   isAcceptablePublicKey,
   pssFitsModulus,
@@ -295,22 +293,6 @@ const ED25519_PKCS8 = hex('302e020100300506032b657004220420');
 // ---------------------------------------------------------------------------
 // Key exchange
 
-function isAllZero(bytes: Uint8Array): boolean {
-  let acc = 0;
-  for (const b of bytes) acc |= b;
-  return acc === 0;
-}
-
-interface RawDh {
-  readonly group: number;
-  readonly name: string;
-  readonly privateKeyLength: number;
-  readonly shareLength: number;
-  newPrivateKey(random: RandomSource): Uint8Array;
-  publicShare(privateKey: Uint8Array): Uint8Array;
-  /** Throws InvalidShareError for a bad peer share. */
-  sharedSecret(privateKey: Uint8Array, peerShare: Uint8Array): Uint8Array;
-}
 
 const b64u = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
 
@@ -320,7 +302,7 @@ const b64u = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byte
  * SPKI) through its generic decoder chain, which costs 5–10× more than the
  * raw-key path JWK takes, and this runs on every handshake.
  */
-function montgomery(group: number, name: string, length: number, crv: 'X25519' | 'X448', pkcs8: Uint8Array): RawDh {
+function montgomery(group: number, name: string, length: number, crv: 'X25519' | 'X448', pkcs8: Uint8Array): DhGroup {
   // The key object for a private key we made, so decapsulate need not import it again.
   const imported = new WeakMap<Uint8Array, KeyObject>();
   // A JWK private key must carry `x`, but Node derives the public key from `d`
@@ -380,7 +362,7 @@ const P384_ORDER =
   0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n;
 
 /** secp256r1 / secp384r1 through Node's ECDH class, which takes raw scalars and points. */
-function nist(group: number, name: string, curve: 'prime256v1' | 'secp384r1', scalarLength: number, order: bigint): RawDh {
+function nist(group: number, name: string, curve: 'prime256v1' | 'secp384r1', scalarLength: number, order: bigint): DhGroup {
   const shareLength = 1 + 2 * scalarLength;
   // One ECDH object per private key: setPrivateKey computes the public point,
   // which encapsulate needs right after the shared secret.
@@ -399,15 +381,7 @@ function nist(group: number, name: string, curve: 'prime256v1' | 'secp384r1', sc
     name,
     privateKeyLength: scalarLength,
     shareLength,
-    newPrivateKey(random) {
-      // Rejection sampling of a scalar in [1, n), as ecdh.ts does.
-      for (let attempt = 0; attempt < 64; attempt++) {
-        const candidate = drawRandom(random, scalarLength).slice();
-        const d = bytesToBigInt(candidate);
-        if (d >= 1n && d < order) return candidate;
-      }
-      throw new Error(`${name}: random source keeps producing invalid scalars`);
-    },
+    newPrivateKey: (random) => randomScalar(random, scalarLength, order, name),
     publicShare: (privateKey) => own(ecdhFor(privateKey).getPublicKey(null, 'uncompressed')),
     sharedSecret(privateKey, peerShare) {
       // RFC 8446 §4.2.8.2: UncompressedPointRepresentation only (OpenSSL would also take compressed points).
@@ -425,33 +399,10 @@ function nist(group: number, name: string, curve: 'prime256v1' | 'secp384r1', sc
   };
 }
 
-function kemShaped(dh: RawDh): KeyExchange {
-  return {
-    group: dh.group,
-    name: dh.name,
-    generate(random: RandomSource): KeyExchangePair {
-      const privateKey = dh.newPrivateKey(random);
-      return { privateKey, share: dh.publicShare(privateKey) };
-    },
-    decapsulate(privateKey: Uint8Array, serverShare: Uint8Array): Uint8Array {
-      if (privateKey.length !== dh.privateKeyLength) throw new Error(`${dh.name}: private key must be ${dh.privateKeyLength} bytes`);
-      return dh.sharedSecret(privateKey, serverShare);
-    },
-    encapsulate(clientShare: Uint8Array, random: RandomSource): KeyExchangeEncapsulation {
-      if (clientShare.length !== dh.shareLength) {
-        throw new InvalidShareError(`${dh.name} key share must be ${dh.shareLength} bytes, got ${clientShare.length}`);
-      }
-      const privateKey = dh.newPrivateKey(random);
-      const secret = dh.sharedSecret(privateKey, clientShare);
-      return { share: dh.publicShare(privateKey), secret };
-    },
-  };
-}
-
-export const nodeX25519: KeyExchange = kemShaped(montgomery(NamedGroup.x25519, 'x25519', 32, 'X25519', X25519_PKCS8));
-export const nodeX448: KeyExchange = kemShaped(montgomery(NamedGroup.x448, 'x448', 56, 'X448', X448_PKCS8));
-export const nodeSecp256r1: KeyExchange = kemShaped(nist(NamedGroup.secp256r1, 'secp256r1', 'prime256v1', 32, P256_ORDER));
-export const nodeSecp384r1: KeyExchange = kemShaped(nist(NamedGroup.secp384r1, 'secp384r1', 'secp384r1', 48, P384_ORDER));
+export const nodeX25519: KeyExchange = dhKeyExchange(montgomery(NamedGroup.x25519, 'x25519', 32, 'X25519', X25519_PKCS8));
+export const nodeX448: KeyExchange = dhKeyExchange(montgomery(NamedGroup.x448, 'x448', 56, 'X448', X448_PKCS8));
+export const nodeSecp256r1: KeyExchange = dhKeyExchange(nist(NamedGroup.secp256r1, 'secp256r1', 'prime256v1', 32, P256_ORDER));
+export const nodeSecp384r1: KeyExchange = dhKeyExchange(nist(NamedGroup.secp384r1, 'secp384r1', 'secp384r1', 48, P384_ORDER));
 
 /** Same preference order as noble.ts: the post-quantum hybrid first. */
 const KEY_EXCHANGES: readonly KeyExchange[] = [x25519MlKem768KeyExchange, nodeX25519, nodeSecp256r1, nodeSecp384r1, nodeX448];
@@ -737,34 +688,17 @@ export interface NodeCryptoOptions {
 }
 
 export function createNodeCrypto(options: NodeCryptoOptions = {}): CryptoProvider {
-  const minModulusBits = options.rsaMinModulusBits ?? RSA_DEFAULT_MIN_MODULUS_BITS;
-  if (!Number.isSafeInteger(minModulusBits) || minModulusBits < RSA_ABSOLUTE_MIN_MODULUS_BITS) {
-    throw new Error(`rsaMinModulusBits must be an integer ≥ ${RSA_ABSOLUTE_MIN_MODULUS_BITS}`);
-  }
-  const signatures = createSignatureAlgorithms({ minModulusBits });
-  const groupsByCode = new Map(KEY_EXCHANGES.map((kx) => [kx.group, kx]));
-  const schemesByCode = new Map(signatures.map((sig) => [sig.scheme, sig]));
-  return {
+  return assembleProvider({
     name: 'node',
     random: options.random ?? nodeRandom,
-    hash(name: HashName): Hash {
-      const h = HASHES[name];
-      if (h === undefined) throw new Error(`unsupported hash ${String(name)}`);
-      return h;
-    },
+    hashes: HASHES,
+    aeads: AEADS,
     hmac,
     hkdfExtract,
     hkdfExpand,
-    aead(name: AeadName): Aead {
-      const a = AEADS[name];
-      if (a === undefined) throw new Error(`unsupported AEAD ${String(name)}`);
-      return a;
-    },
-    keyExchange: (group) => groupsByCode.get(group),
-    signature: (scheme) => schemesByCode.get(scheme),
-    groups: KEY_EXCHANGES.map((kx) => kx.group),
-    signatureSchemes: signatures.map((sig) => sig.scheme),
-  };
+    keyExchanges: KEY_EXCHANGES,
+    signatures: createSignatureAlgorithms({ minModulusBits: rsaMinModulusBits(options.rsaMinModulusBits) }),
+  });
 }
 
 /** The native provider: OS randomness, RSA moduli ≥ 2048 bits. */

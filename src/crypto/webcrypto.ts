@@ -43,7 +43,7 @@
 import { NamedGroup, SignatureScheme } from '../registry.js';
 import { bigIntToBytes, bitLength, bytesToBigInt } from './bigint.js';
 import { decodeEcdsaSignature, encodeEcdsaSignature } from './ecdsaDer.js';
-import { drawRandom } from './ecdh.js';
+import { drawRandom, isAllZero, randomScalar } from './ecdh.js';
 import { nobleCrypto } from './noble.js';
 import {
   type CryptoProvider,
@@ -113,11 +113,6 @@ function bigIntB64u(value: bigint): string {
   return base64url(bytes);
 }
 
-function isAllZero(bytes: Uint8Array): boolean {
-  let acc = 0;
-  for (const b of bytes) acc |= b;
-  return acc === 0;
-}
 
 // PKCS#8 prefixes for raw private keys: the DER up to the key octets is
 // constant for a given algorithm. id-X25519 / id-Ed25519 per RFC 8410; EC keys
@@ -225,15 +220,7 @@ function webNist(subtle: SubtleCrypto, group: number, name: string, curve: 'P-25
     name,
     privateKeyLength: size,
     shareLength,
-    newPrivateKey(random) {
-      // Rejection sampling of a scalar in [1, n), as ecdh.ts does.
-      for (let attempt = 0; attempt < 64; attempt++) {
-        const candidate = drawRandom(random, size).slice();
-        const d = bytesToBigInt(candidate);
-        if (d >= 1n && d < order) return candidate;
-      }
-      throw new Error(`${name}: random source keeps producing invalid scalars`);
-    },
+    newPrivateKey: (random) => randomScalar(random, size, order, name),
     async publicShare(privateKey) {
       const jwk = await subtle.exportKey('jwk', await privateKeyFor(privateKey));
       if (typeof jwk.x !== 'string' || typeof jwk.y !== 'string') throw new Error(`${name}: could not export the public key`);
