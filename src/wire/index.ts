@@ -8,6 +8,7 @@ export {
   readExtensions,
   writeExtensions,
   decodeExtensionBlock,
+  MAX_EXTENSIONS,
   findExtension,
   findExtensionByCode,
   extensionCode,

@@ -202,6 +202,9 @@ export function readExtensions<C extends ExtensionContext>(
 }
 
 /** Like readExtensions, for a block body whose length prefix was already read. */
+/** Most extensions accepted in one block; browsers send under 30, GREASE included. */
+export const MAX_EXTENSIONS = 256;
+
 export function decodeExtensionBlock<C extends ExtensionContext>(
   block: ByteReader,
   context: C,
@@ -216,6 +219,10 @@ export function decodeExtensionBlock<C extends ExtensionContext>(
       throw new DecodeError(`duplicate extension ${codeName(ExtensionType, code)}`, 'illegal_parameter');
     }
     seen.add(code);
+    // A real hello carries a few dozen; thousands only make us work (issue: hostile peers).
+    if (seen.size > MAX_EXTENSIONS) {
+      throw new DecodeError(`more than ${MAX_EXTENSIONS} extensions in one block`, 'illegal_parameter');
+    }
     if (context === 'client_hello' && code === ExtensionType.pre_shared_key && !block.atEnd) {
       throw new DecodeError('pre_shared_key is not the last extension of the ClientHello', 'illegal_parameter');
     }
