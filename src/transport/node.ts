@@ -146,8 +146,16 @@ export class TLSSocket extends Duplex {
   authorizationError: string | undefined;
   /** The negotiated ALPN protocol, or false (as node:tls). */
   alpnProtocol: string | false = false;
-  /** 0-RTT is not offered by this adapter yet. */
-  readonly earlyData = false;
+  /**
+   * Whether 0-RTT data was accepted on this connection (a server with
+   * `maxEarlyData` that took a client's early data). Such data reaches the
+   * stream only once the handshake is confirmed. This adapter's client writes
+   * wait for the handshake, so it never sends 0-RTT itself; use the sans-I/O
+   * ClientConnection (or `tls13 client --early-data`) for that.
+   */
+  get earlyData(): boolean {
+    return this.connection.state.earlyDataAccepted;
+  }
 
   private readonly isServer: boolean;
   private readonly authorize: TLSSocketOptions['authorize'];

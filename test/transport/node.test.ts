@@ -9,7 +9,8 @@ import https from 'node:https';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ServerConnection } from '../../src/connection.js';
+import { ClientConnection, ServerConnection } from '../../src/connection.js';
+import { LruSessionCache } from '../../src/handshake/sessions.js';
 import { TLSError } from '../../src/errors.js';
 import { TLSSocket, connect, createServer, type ConnectOptions, type Server, type ServerOptions } from '../../src/transport/node.js';
 import {
@@ -528,5 +529,32 @@ describe('idle timeout', () => {
     await idleClosed;
     expect(serverErrors).toContain('ETIMEDOUT');
     expect(busy.destroyed).toBe(false);
+  });
+});
+
+describe('0-RTT through the server adapter', () => {
+  it('earlyData says whether the client 0-RTT was accepted; the early bytes reach the stream once confirmed', async () => {
+    const received: { early: boolean; text: string }[] = [];
+    const server = await startServer({ ...serverConfig, maxEarlyData: 1024 }, (s) => {
+      s.on('data', (d: Buffer) => received.push({ early: s.earlyData, text: d.toString() }));
+    });
+    const cache = new LruSessionCache();
+    // A first connection earns a ticket that allows 0-RTT.
+    const first = dial(server, { sessionCache: cache });
+    await once(first, 'session');
+    first.destroy();
+    // The second speaks 0-RTT from the sans-I/O client over a plain socket.
+    const conn = new ClientConnection({ ...clientConfig, sessionCache: cache, enableEarlyData: true }, { serverName: 'localhost' });
+    conn.write(new TextEncoder().encode('early hello'));
+    const raw = track(net.connect(portOf(server), '127.0.0.1'));
+    raw.write(conn.takeOutgoing());
+    raw.on('data', (d: Buffer) => {
+      conn.receive(new Uint8Array(d));
+      const out = conn.takeOutgoing();
+      if (out.length > 0) raw.write(out);
+    });
+    for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(conn.state.earlyDataAccepted).toBe(true);
+    expect(received).toEqual([{ early: true, text: 'early hello' }]);
   });
 });
