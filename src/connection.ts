@@ -25,6 +25,8 @@ export type { ConnectionEvent } from './handshake/events.js';
 const FEED_CHUNK = 16_645;
 /** Input kept while a step waits on a Promise; a peer sending more is misbehaving. */
 const MAX_QUEUED_INPUT = 4 * 1024 * 1024;
+/** Decrypted application data held for events() before we stop decrypting more. */
+const MAX_UNDELIVERED_DATA = 4 * 1024 * 1024;
 /** Warning alerts (user_canceled) accepted in a row without application data. */
 const MAX_WARNING_ALERTS = 16;
 /** Application data written before the handshake completes, kept until it does. */
@@ -45,6 +47,8 @@ abstract class Connection<S extends string> implements HandshakeHost {
   private writeClosed = false;
   private closeEmitted = false;
   private warningAlerts = 0;
+  /** Bytes of application data queued as events and not yet taken. */
+  private undelivered = 0;
   private readonly confirmWaiters: { resolve: () => void; reject: (err: TLSError) => void }[] = [];
 
   constructor(protected readonly settings: CommonSettings) {
@@ -85,7 +89,7 @@ abstract class Connection<S extends string> implements HandshakeHost {
     if (this.failure || this.readClosed || bytes.length === 0) return;
     this.inputLength += bytes.length;
     if (this.inputLength > MAX_QUEUED_INPUT) {
-      this.fail(new TLSError('internal_error', 'the peer sent more than 4 MiB while the handshake was waiting on a hook'));
+      this.fail(new TLSError('internal_error', 'more than 4 MiB of input is waiting: take events() as data arrives (and let asynchronous hooks settle)'));
       return;
     }
     // Process the caller's bytes in place; the record layer copies what it
@@ -108,7 +112,13 @@ abstract class Connection<S extends string> implements HandshakeHost {
 
   /** Takes the events raised since the last call. */
   events(): ConnectionEvent[] {
-    return this.queue.splice(0, this.queue.length);
+    const taken = this.queue.splice(0, this.queue.length);
+    // Taking the data makes room: go on with input held back while it was full.
+    if (this.undelivered > 0) {
+      this.undelivered = 0;
+      this.pump();
+    }
+    return taken;
   }
 
   /** Takes the bytes that must be sent to the peer now. */
@@ -230,7 +240,10 @@ abstract class Connection<S extends string> implements HandshakeHost {
   private pump(): void {
     try {
       // Anything after the peer's close_notify is ignored, even in the same read (§6.1).
-      while (!this.busy && !this.failure && !this.readClosed) {
+      // Decrypted data waiting for events() is bounded: past it, the input
+      // waits (and is itself bounded), so a reader that never reads cannot
+      // make us hold the whole stream in memory.
+      while (!this.busy && !this.failure && !this.readClosed && this.undelivered < MAX_UNDELIVERED_DATA) {
         const item = this.nextItem();
         if (!item) return;
         this.dispatch(item);
@@ -279,6 +292,7 @@ abstract class Connection<S extends string> implements HandshakeHost {
   }
 
   protected deliver(bytes: Uint8Array, early: boolean): void {
+    this.undelivered += bytes.length;
     this.warningAlerts = 0;
     this.handshake.noteApplicationData();
     this.queue.push({ type: 'data', bytes, early });
