@@ -13,13 +13,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ClientConfig, ConnectionState, ServerConfig } from '../src/config.js';
+import type { ClientConfig, ConnectionState } from '../src/config.js';
 import type { ClientConnection, ServerConnection } from '../src/connection.js';
 import type { ClientSession } from '../src/handshake/sessions.js';
 import { CipherSuite, NamedGroup } from '../src/registry.js';
 import type { ClientHello } from '../src/wire/index.js';
-import { traced, type Driven } from './driver.js';
+import type { Driven } from './driver.js';
 import { gnutlsRow, type GnutlsParams } from './gnutls.js';
+import { ccsCount, clientCert, closeQuietly, keyUpdates, ourClient, ourServer, serverHandshake, token } from './shared.js';
 import type { PeerProcess, Peer } from './peer.js';
 import type { ServerCertName } from './pki.js';
 import { check, equal, type CaseContext, type Direction, type InteropCase } from './runner.js';
@@ -134,26 +135,9 @@ const BULK_TIMEOUT = 150_000;
 
 // --------------------------------------------------------------- helpers
 
-function token(): string {
-  return randomBytes(6).toString('hex');
-}
 
-function ourClient(ctx: CaseContext, extra: ClientConfig = {}): ClientConfig {
-  return traced({ ca: ctx.pki.caPem, ...extra });
-}
 
-function ourServer(ctx: CaseContext, cert: ServerCertName | readonly ServerCertName[] = 'p256', extra: ServerConfig = {}): ServerConfig {
-  const certs = (typeof cert === 'string' ? [cert] : cert).map((c) => {
-    const f = ctx.pki.server[c as ServerCertName];
-    return { cert: f.chainPem, key: f.keyPem };
-  });
-  return traced({ certificates: certs, ...extra });
-}
 
-function clientCert(ctx: CaseContext, name: 'client' | 'client-untrusted'): { cert: string; key: string } {
-  const f = ctx.pki.client[name];
-  return { cert: f.chainPem, key: f.keyPem };
-}
 
 interface SServerOptions {
   readonly cert?: ServerCertName;
@@ -228,12 +212,6 @@ async function exchangeWithSServer(ctx: CaseContext, d: Driven, proc: PeerProces
 /** The same with s_client. */
 const exchangeWithSClient = exchangeWithSServer;
 
-/** Our server's side of a connection from s_client. */
-async function serverHandshake(ctx: CaseContext, accept: () => Promise<Driven<ServerConnection>>): Promise<{ d: Driven<ServerConnection>; st: ConnectionState }> {
-  const d = await ctx.step('accept', accept);
-  const st = await ctx.step('handshake', () => d.handshake());
-  return { d, st };
-}
 
 function sentHelloRetryRequest(d: Driven): boolean {
   return d.trace.some((e) => e.kind === 'message' && e.direction === 'sent' && e.message.type === 'server_hello' && e.message.helloRetryRequest);
@@ -243,9 +221,6 @@ function receivedHelloRetryRequest(d: Driven): boolean {
   return d.trace.some((e) => e.kind === 'message' && e.direction === 'received' && e.message.type === 'server_hello' && e.message.helloRetryRequest);
 }
 
-function ccsCount(d: Driven, direction: 'sent' | 'received'): number {
-  return d.trace.filter((e) => e.kind === 'change_cipher_spec' && e.direction === direction).length;
-}
 
 function firstClientHello(d: Driven): ClientHello {
   for (const e of d.trace) {
@@ -254,9 +229,6 @@ function firstClientHello(d: Driven): ClientHello {
   throw new Error('no ClientHello in the trace');
 }
 
-function keyUpdates(d: Driven, direction: 'read' | 'write'): number {
-  return d.count('key_update', (e) => e.type === 'key_update' && e.direction === direction);
-}
 
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
@@ -283,11 +255,6 @@ async function waitForFile(ctx: CaseContext, file: string, marker: string): Prom
   throw new Error(`${file} never held ${marker}`);
 }
 
-/** Closes our side cleanly (close_notify) and the socket. */
-function closeQuietly(d: Driven): void {
-  if (!d.conn.closed) d.close();
-  d.destroy();
-}
 
 /** s_client prints a session ticket only once it has read it: then ending its stdin closes the connection. */
 async function sClientFirstConnection(ctx: CaseContext, port: number, accept: () => Promise<Driven<ServerConnection>>, sessFile: string): Promise<void> {

@@ -16,10 +16,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ClientConfig, ConnectionState, ServerConfig } from '../src/config.js';
-import type { ClientConnection, ServerConnection } from '../src/connection.js';
-import { traced, type Driven } from './driver.js';
+import type { ClientConfig, ConnectionState } from '../src/config.js';
+import type { ClientConnection } from '../src/connection.js';
+import type { Driven } from './driver.js';
 import type { PeerProcess } from './peer.js';
+import { ccsCount, clientCert, closeQuietly, keyUpdates, ourClient, ourServer, serverHandshake, token } from './shared.js';
 import type { ServerCertName } from './pki.js';
 import { check, equal, type CaseContext, type Direction } from './runner.js';
 
@@ -64,30 +65,10 @@ function priority(o: { suite?: string; groups?: readonly string[] } = {}): strin
 
 // --------------------------------------------------------------- helpers
 
-function token(): string {
-  return randomBytes(6).toString('hex');
-}
 
-function ourClient(ctx: CaseContext, extra: ClientConfig = {}): ClientConfig {
-  return traced({ ca: ctx.pki.caPem, ...extra });
-}
 
-function ourServer(ctx: CaseContext, cert: ServerCertName | readonly ServerCertName[] = 'p256', extra: ServerConfig = {}): ServerConfig {
-  const certs = (typeof cert === 'string' ? [cert] : cert).map((c) => {
-    const f = ctx.pki.server[c as ServerCertName];
-    return { cert: f.chainPem, key: f.keyPem };
-  });
-  return traced({ certificates: certs, ...extra });
-}
 
-function clientCert(ctx: CaseContext, name: 'client' | 'client-untrusted'): { cert: string; key: string } {
-  const f = ctx.pki.client[name];
-  return { cert: f.chainPem, key: f.keyPem };
-}
 
-function ccsCount(d: Driven, direction: 'sent' | 'received'): number {
-  return d.trace.filter((e) => e.kind === 'change_cipher_spec' && e.direction === direction).length;
-}
 
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
@@ -171,11 +152,6 @@ async function clientHandshake(ctx: CaseContext, port: number, config: ClientCon
   return { d, st };
 }
 
-async function serverHandshake(ctx: CaseContext, accept: () => Promise<Driven<ServerConnection>>): Promise<{ d: Driven<ServerConnection>; st: ConnectionState }> {
-  const d = await ctx.step('accept', accept);
-  const st = await ctx.step('handshake', () => d.handshake());
-  return { d, st };
-}
 
 /** With gnutls-serv --echo: what we write comes back. */
 async function exchangeWithServ(ctx: CaseContext, d: Driven, proc: PeerProcess, label = ''): Promise<void> {
@@ -204,9 +180,6 @@ function helloRetry(d: Driven, direction: 'sent' | 'received'): boolean {
   return d.trace.some((e) => e.kind === 'message' && e.direction === direction && e.message.type === 'server_hello' && e.message.helloRetryRequest);
 }
 
-function keyUpdates(d: Driven, direction: 'read' | 'write'): number {
-  return d.count('key_update', (e) => e.type === 'key_update' && e.direction === direction);
-}
 
 /** GnuTLS's one-line summary: "(TLS1.3-X.509)-(ECDHE-X25519)-(ECDSA-SECP256R1-SHA256)-(AES-128-GCM)". */
 function description(p: GnutlsParams): string {
@@ -683,11 +656,6 @@ function checkFullRecords(d: Driven): void {
   check(full >= BULK_SIZE / 16384, `only ${full} full-size records for ${BULK_SIZE} bytes`);
 }
 
-/** Closes our side cleanly (close_notify) and the socket. */
-function closeQuietly(d: Driven): void {
-  if (!d.conn.closed) d.close();
-  d.destroy();
-}
 
 function keyUpdateOurs(requested: boolean): GnutlsRow {
   const ours = async (ctx: CaseContext, d: Driven, exchange: () => Promise<void>): Promise<void> => {
