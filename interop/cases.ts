@@ -20,7 +20,17 @@ import { CipherSuite, NamedGroup } from '../src/registry.js';
 import type { ClientHello } from '../src/wire/index.js';
 import type { Driven } from './driver.js';
 import { gnutlsRow, type GnutlsParams } from './gnutls.js';
-import { ccsCount, clientCert, closeQuietly, keyUpdates, ourClient, ourServer, serverHandshake, token } from './shared.js';
+import {
+  ccsCount,
+  clientCert,
+  closeQuietly,
+  keyUpdates,
+  ourClient,
+  ourServer,
+  resumeWithEarlyData,
+  serverHandshake,
+  token,
+} from './shared.js';
 import type { PeerProcess, Peer } from './peer.js';
 import type { ServerCertName } from './pki.js';
 import { check, equal, type CaseContext, type Direction, type InteropCase } from './runner.js';
@@ -637,13 +647,7 @@ const featureRows: RowSpec[] = [
       const session = await ctx.step('ticket', () => ticket(first.d));
       await ctx.step('ticket allows 0-RTT', () => check(session.maxEarlyData > 0, `ticket max_early_data is ${session.maxEarlyData}`));
       closeQuietly(first.d);
-      const t = token();
-      const d = await ctx.step('connect', () => ctx.connect(port, config));
-      await ctx.step('write early data', () => {
-        check(d.conn.earlyDataWritable > 0, 'the connection offers no 0-RTT');
-        d.write(`early ${t}\n`);
-      });
-      const st = await ctx.step('handshake', () => d.handshake());
+      const { d, st, t } = await resumeWithEarlyData(ctx, port, config);
       await ctx.step('0-RTT accepted', () => {
         equal(st.resumed, true, 'resumed');
         equal(st.earlyDataAccepted, true, 'early data accepted');
@@ -688,13 +692,7 @@ const featureRows: RowSpec[] = [
       const session = await ctx.step('ticket', () => ticket(first.d));
       await ctx.step('ticket allows 0-RTT', () => check(session.maxEarlyData > 0, `ticket max_early_data is ${session.maxEarlyData}`));
       closeQuietly(first.d);
-      const t = token();
-      const d = await ctx.step('connect', () => ctx.connect(port, config));
-      await ctx.step('write early data', () => {
-        check(d.conn.earlyDataWritable > 0, 'the connection offers no 0-RTT');
-        d.write(`early ${t}\n`);
-      });
-      const st = await ctx.step('handshake', () => d.handshake());
+      const { d, st, t } = await resumeWithEarlyData(ctx, port, config);
       await ctx.step('0-RTT rejected', () => {
         equal(st.resumed, true, 'resumed');
         equal(st.earlyDataAccepted, false, 'early data accepted');

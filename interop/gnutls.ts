@@ -20,7 +20,17 @@ import type { ClientConfig, ConnectionState } from '../src/config.js';
 import type { ClientConnection } from '../src/connection.js';
 import type { Driven } from './driver.js';
 import type { PeerProcess } from './peer.js';
-import { ccsCount, clientCert, closeQuietly, keyUpdates, ourClient, ourServer, serverHandshake, token } from './shared.js';
+import {
+  ccsCount,
+  clientCert,
+  closeQuietly,
+  keyUpdates,
+  ourClient,
+  ourServer,
+  resumeWithEarlyData,
+  serverHandshake,
+  token,
+} from './shared.js';
 import type { ServerCertName } from './pki.js';
 import { check, equal, type CaseContext, type Direction } from './runner.js';
 
@@ -413,13 +423,7 @@ const ROWS: Record<string, GnutlsRow> = {
       await exchangeWithServ(ctx, first.d, proc, ' (first connection)');
       await ctx.step('ticket', () => first.d.until('a NewSessionTicket', () => first.d.count('ticket') > 0));
       closeQuietly(first.d);
-      const t = token();
-      const d = await ctx.step('connect', () => ctx.connect(port, config));
-      await ctx.step('write early data', () => {
-        check(d.conn.earlyDataWritable > 0, 'the connection offers no 0-RTT');
-        d.write(`early ${t}\n`);
-      });
-      const st = await ctx.step('handshake', () => d.handshake());
+      const { d, st, t } = await resumeWithEarlyData(ctx, port, config);
       await ctx.step('0-RTT accepted', () => {
         equal(st.resumed, true, 'resumed');
         equal(st.earlyDataAccepted, true, 'early data accepted');

@@ -5,10 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ClientConfig, ConnectionState, ServerConfig } from '../src/config.js';
-import type { ServerConnection } from '../src/connection.js';
+import type { ClientConnection, ServerConnection } from '../src/connection.js';
 import { traced, type Driven } from './driver.js';
 import type { ServerCertName } from './pki.js';
-import type { CaseContext } from './runner.js';
+import { check, type CaseContext } from './runner.js';
 
 export function ccsCount(d: Driven, direction: 'sent' | 'received'): number {
   return d.trace.filter((e) => e.kind === 'change_cipher_spec' && e.direction === direction).length;
@@ -52,3 +52,22 @@ export function token(): string {
   return randomBytes(6).toString('hex');
 }
 
+/**
+ * A second connection with the ticket the first one earned: writes a marked
+ * line as 0-RTT before the handshake, then completes it. The caller checks
+ * whether the peer accepted the early data.
+ */
+export async function resumeWithEarlyData(
+  ctx: CaseContext,
+  port: number,
+  config: ClientConfig,
+): Promise<{ d: Driven<ClientConnection>; st: ConnectionState; t: string }> {
+  const t = token();
+  const d = await ctx.step('connect', () => ctx.connect(port, config));
+  await ctx.step('write early data', () => {
+    check(d.conn.earlyDataWritable > 0, 'the connection offers no 0-RTT');
+    d.write(`early ${t}\n`);
+  });
+  const st = await ctx.step('handshake', () => d.handshake());
+  return { d, st, t };
+}

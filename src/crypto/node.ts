@@ -306,7 +306,7 @@ function montgomery(group: number, name: string, length: number, crv: 'X25519' |
   // The key object for a private key we made, so decapsulate need not import it again.
   const imported = new WeakMap<Uint8Array, KeyObject>();
   // A JWK private key must carry `x`, but Node derives the public key from `d`
-  // alone (EVP_PKEY_new_raw_private_key): any well-formed placeholder will do.
+  // alone (EVP_PKEY_new_raw_private_key), so a well-formed placeholder suffices.
   const placeholderX = b64u(new Uint8Array(length));
   let jwkImport = true;
   const privateObject = (privateKey: Uint8Array): KeyObject => {

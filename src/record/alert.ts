@@ -5,7 +5,7 @@
  * - the record must hold exactly one alert (§5.1: alerts are neither
  *   fragmented nor coalesced), so any length other than 2 is decode_error
  *   (an empty alert record is already unexpected_message, §5.4);
- * - the level is an enum {warning(1), fatal(2)}: any other value is a
+ * - the level is an enum {warning(1), fatal(2)}: every other value is a
  *   syntactically valid but semantically invalid enum, i.e.
  *   illegal_parameter (§6). The level otherwise carries no meaning in
  *   TLS 1.3 ("can safely be ignored"); the connection treats every alert but
