@@ -159,7 +159,10 @@ export function rowConfigs(row: HandshakeRow, pki: Pki, crypto: CryptoProvider):
     cipherSuites: [SUITE],
     // Room for the tickets of several concurrent connections (loopback runs 4 at once).
     sessionCache: resumption ? new LruSessionCache(8, 64) : false,
-    ...(row.kind === 'psk_ke' ? { allowPskOnlyResumption: true, shapeMessage: offerOnlyPskKe } : {}),
+    // A client that asks for resumption without (EC)DHE has no use for a key
+    // share: it sends an empty key_share (RFC 8446 §4.2.8) and would take a
+    // HelloRetryRequest if the server declined its ticket.
+    ...(row.kind === 'psk_ke' ? { allowPskOnlyResumption: true, shapeMessage: offerOnlyPskKe, keyShareGroups: [] } : {}),
     ...(row.kind === 'early' ? { enableEarlyData: true } : {}),
   };
   return { client, server, serverName: leaf.host };
