@@ -481,6 +481,8 @@ export class ClientHandshake extends Handshake<ClientState> {
         ? this.pskKeys.early
         : ks.earlySecret(this.pskAccepted ? this.session!.psk : undefined);
     const hs = ks.handshakeSecret(early, sharedSecret);
+    // Binders and 0-RTT keys are behind us: the Early Secret goes (§7.1).
+    this.pskKeys = undefined;
     const helloHash = this.transcript.digest();
     this.handshakeSecret = hs;
     this.clientHandshakeSecret = ks.clientHandshakeTrafficSecret(hs, helloHash);
@@ -614,6 +616,7 @@ export class ClientHandshake extends Handshake<ClientState> {
   /** WAIT_CV: proof that the server holds its certificate's key (§4.4.3). */
   private *processServerCertificateVerify(message: CertificateVerify, raw: Uint8Array): Step<ClientState> {
     yield* this.checkCertificateVerify(message, this.serverKey!, 'server');
+    this.serverKey = undefined;
     this.transcript.add(raw);
     return 'WAIT_FINISHED';
   }
@@ -648,16 +651,31 @@ export class ClientHandshake extends Handshake<ClientState> {
     if (this.settings.middleboxCompat && !this.retried && !this.earlyCcsSent) this.sendChangeCipherSpec();
     this.installKeys('write', 'handshake', this.clientHandshakeSecret!);
     if (this.certificateRequest) yield* this.answerCertificateRequest(this.certificateRequest);
+    this.certificateRequest = undefined;
     this.send(this.finishedFor(this.clientHandshakeSecret!));
     this.host.record.flush();
     this.resumptionSecret = ks.resumptionMasterSecret(master, this.transcript.digest());
     this.installKeys('write', 'application', clientApp, 'CLIENT_TRAFFIC_SECRET_0');
 
     this.handshakeSecret = this.clientHandshakeSecret = this.serverHandshakeSecret = undefined;
+    this.releaseClientHandshakeState();
     this.info.handshakeComplete = true;
     this.info.handshakeConfirmed = true;
     this.host.emit({ type: 'handshake', state: this.connectionState() });
     return 'CONNECTED';
+  }
+
+  /**
+   * CONNECTED from here on: nothing still needs our ClientHello (kept for
+   * the HelloRetryRequest and to check the server's answers against it), the
+   * offered session (its PSK is a secret, §7.1) or the transcript. Tickets
+   * and KeyUpdate need only the resumption and traffic secrets.
+   */
+  private releaseClientHandshakeState(): void {
+    this.hello = undefined;
+    this.session = undefined;
+    this.pskKeys = undefined;
+    this.releaseHandshakeState();
   }
 
   /** Client authentication (§4.4.2): our chain and CertificateVerify, or an empty Certificate. */

@@ -22,7 +22,7 @@ import {
   decodeHandshake,
   encodeHandshake,
 } from '../wire/index.js';
-import { type Certificate, X509VerificationError, parseCertificate, verifyChain } from '../x509/index.js';
+import { type Certificate, X509VerificationError, parseCertificateShared, verifyChain } from '../x509/index.js';
 import type { ConnectionEvent, TraceEntry, TrafficLevel } from './events.js';
 import { transitionFor, type TransitionTable } from './machine.js';
 import type { CommonSettings } from './settings.js';
@@ -51,6 +51,9 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** KeyUpdates accepted in a row without application data between them. */
 export const MAX_KEY_UPDATES_WITHOUT_DATA = 32;
+
+/** The client random once the handshake no longer needs it. */
+const RELEASED = new Uint8Array(0);
 
 /** Handshake types TLS 1.3 defines; which of them a state accepts is the table's business. */
 const TLS13_HANDSHAKE_TYPES: ReadonlySet<number> = new Set(Object.values(HandshakeType));
@@ -281,14 +284,19 @@ export abstract class Handshake<S extends string> {
     message: CertificateMessage,
     options: { usage: 'server' | 'client'; serverName?: string; roots: readonly Certificate[]; verify: boolean },
   ): Step<PublicKey> {
-    const rawCerts = message.certificateList.map((e) => e.certData);
     let parsed: Certificate[];
     try {
-      parsed = rawCerts.map((der) => parseCertificate(der));
+      // Shared with other connections that met the same certificates: an idle
+      // connection then holds no private parse of its peer's chain, and a
+      // client does not re-parse the chain it sees on every handshake.
+      parsed = message.certificateList.map((e) => parseCertificateShared(e.certData));
     } catch (err) {
       throw new TLSError('bad_certificate', `the peer sent a certificate that does not parse: ${(err as Error).message}`, 'local', { cause: err });
     }
     const leaf = parsed[0]!;
+    // The parsed certificates' own copies of the DER: keeping views into the
+    // Certificate message would keep that whole message alive.
+    const rawCerts = parsed.map((c) => c.raw);
     this.info.peerCertificates = rawCerts;
     if (!leaf.publicKey) {
       throw new TLSError('unsupported_certificate', "the peer's certificate has a public key type we do not support (use ECDSA P-256/P-384, Ed25519 or RSA)");
@@ -394,6 +402,18 @@ export abstract class Handshake<S extends string> {
     this.installKeys('write', 'application', this.writeSecret);
     if (requestPeer) this.keyUpdateRequested = true;
     this.host.emit({ type: 'key_update', direction: 'write' });
+  }
+
+  /**
+   * Once the handshake is complete, forgets what only the handshake needed:
+   * the transcript hash (no later message is part of it, as neither side
+   * does post-handshake authentication, §4.6.2) and the client random (the
+   * key log's identifier for the handshake's secrets). An idle connection
+   * then keeps little more than its traffic keys (§7.1 on deleting secrets).
+   */
+  protected releaseHandshakeState(): void {
+    this.transcript.release();
+    this.clientRandom = RELEASED;
   }
 
   /** RFC 8446 §7.5 exporter; available once the handshake is complete. */

@@ -643,11 +643,29 @@ export class ServerHandshake extends Handshake<ServerState> {
       yield* this.callHook(() => verifyConnection(this.connectionState()), 'verifyConnection', 'bad_certificate');
     }
     this.clientHandshakeSecret = this.clientApplicationSecret = this.masterSecret = this.earlySecret = undefined;
+    this.releaseServerHandshakeState();
     this.info.handshakeComplete = true;
     this.info.handshakeConfirmed = true;
     this.host.emit({ type: 'handshake', state: this.connectionState() });
     if (this.clientAcceptsTickets) yield* this.sendTickets(this.settings.ticketCount);
     return 'CONNECTED';
+  }
+
+  /**
+   * CONNECTED from here on: the first ClientHello and cookie (HelloRetryRequest
+   * checks), the client's key (CertificateVerify), the accepted PSK and the
+   * binder's Early Secret (secrets, §7.1), the ClientHello hash (0-RTT keys)
+   * and the transcript are no longer needed; tickets and KeyUpdate need only
+   * the resumption and traffic secrets.
+   */
+  private releaseServerHandshakeState(): void {
+    this.firstHello = undefined;
+    this.cookie = undefined;
+    this.clientKey = undefined;
+    this.binderEarly = undefined;
+    this.helloHash = undefined;
+    this.psk = undefined;
+    this.releaseHandshakeState();
   }
 
   /** Whether the client can use tickets: it must accept a PSK mode we allow (§4.2.9). */

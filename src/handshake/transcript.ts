@@ -12,6 +12,7 @@ export class Transcript {
   private pending: Uint8Array[] = [];
   private ctx: HashContext | undefined;
   private hashAlg: Hash | undefined;
+  private released = false;
 
   get hash(): Hash | undefined {
     return this.hashAlg;
@@ -19,6 +20,7 @@ export class Transcript {
 
   /** Appends one whole handshake message (header included). */
   add(message: Uint8Array): void {
+    if (this.released) return;
     if (this.ctx) this.ctx.update(message);
     else this.pending.push(message);
   }
@@ -37,7 +39,7 @@ export class Transcript {
 
   /** Transcript-Hash of everything added so far. */
   digest(): Uint8Array {
-    if (!this.ctx) throw new Error('transcript hash used before the cipher suite was chosen');
+    if (!this.ctx) throw new Error(this.unavailable());
     // HashContext.digest() leaves the context running (provider.ts), so no clone here.
     return this.ctx.digest();
   }
@@ -47,7 +49,7 @@ export class Transcript {
    * for the PSK binder over a truncated ClientHello (§4.2.11.2).
    */
   digestWith(extra: Uint8Array): Uint8Array {
-    if (!this.ctx) throw new Error('transcript hash used before the cipher suite was chosen');
+    if (!this.ctx) throw new Error(this.unavailable());
     return this.ctx.clone().update(extra).digest();
   }
 
@@ -59,9 +61,26 @@ export class Transcript {
    */
   replaceWithMessageHash(): void {
     const hash = this.hashAlg;
-    if (!hash) throw new Error('transcript hash used before the cipher suite was chosen');
+    if (!hash || this.released) throw new Error(this.unavailable());
     const first = this.digest();
     this.ctx = hash.create().update(messageHash(first));
+  }
+
+  /**
+   * Drops the running hash once nothing can need it: after the handshake no
+   * message is part of the transcript any more, unless post-handshake client
+   * authentication (§4.6.2), which we never offer nor request, is used. What
+   * is added afterwards (e.g. a server's NewSessionTickets, §4.6.1) is
+   * ignored; asking for a digest is an error.
+   */
+  release(): void {
+    this.released = true;
+    this.ctx = undefined;
+    this.pending = [];
+  }
+
+  private unavailable(): string {
+    return this.released ? 'transcript hash used after the handshake released it' : 'transcript hash used before the cipher suite was chosen';
   }
 }
 

@@ -3,6 +3,7 @@
  * building and verification, host name matching.
  */
 export { parseCertificate, parseCertificates, colonHex, type Certificate } from './certificate.js';
+export { parseCertificateShared, clearCertificateCache, CERTIFICATE_CACHE_LIMIT } from './certificateCache.js';
 export { parsePem, encodePem, parsePrivateKey, type PemBlock } from './pem.js';
 export { parsePkcs1, parsePkcs8, parseSec1, parsePrivateKeyDer, type SubjectPublicKeyInfo } from './keys.js';
 export { verifyChain, MAX_SIGNATURE_CHECKS, type VerifyOptions, type CertificateUsage } from './verify.js';
