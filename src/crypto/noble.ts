@@ -5,13 +5,13 @@
  * except `crypto.getRandomValues` for the default random source.
  *
  * What lives where:
- *   hashes, HMAC, HKDF, AEADs ....... this file
+ *   hashes, AEADs ................... this file
+ *   HMAC, HKDF ...................... nobleHmac.ts (prepared HMAC keys, no per-call hash objects)
+ *   random source ................... nobleRandom.ts (Web Crypto through a small pool)
  *   (EC)DH groups ................... ecdh.ts, mlkemHybrid.ts
  *   signature schemes ............... signatures.ts (ECDSA DER in ecdsaDer.ts, RSA in rsa.ts)
  */
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
-import { hmac } from '@noble/hashes/hmac.js';
-import { expand as hkdfExpandNoble } from '@noble/hashes/hkdf.js';
 import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { assembleProvider, rsaMinModulusBits } from './assemble.js';
@@ -29,50 +29,53 @@ import type {
 import { secp256r1KeyExchange, secp384r1KeyExchange, x25519KeyExchange, x448KeyExchange } from './ecdh.js';
 import { x25519MlKem768KeyExchange } from './mlkemHybrid.js';
 import { createSignatureAlgorithms } from './signatures.js';
+import { createPooledRandom } from './nobleRandom.js';
+import { expandKeyFor, hkdfExpandWith, hmacOnce, HmacKey, poolFor, type NobleHash, type StatePool } from './nobleHmac.js';
 
 // ---------------------------------------------------------------------------
 // Random
 
-/** The platform CSPRNG (Web Crypto), which caps one call at 65536 bytes. */
-export const systemRandom: RandomSource = (length: number): Uint8Array => {
-  if (!Number.isSafeInteger(length) || length < 0) throw new Error(`invalid random length ${length}`);
-  const out = new Uint8Array(length);
-  for (let off = 0; off < length; off += 65536) {
-    globalThis.crypto.getRandomValues(out.subarray(off, Math.min(length, off + 65536)));
-  }
-  return out;
-};
+/**
+ * The platform CSPRNG (Web Crypto `getRandomValues`); short requests are
+ * served from a pool that never hands out the same bytes twice (see
+ * nobleRandom.ts for why that is safe).
+ */
+export const systemRandom: RandomSource = createPooledRandom();
 
 // ---------------------------------------------------------------------------
 // Hashes
 
-type NobleHash = typeof sha256 | typeof sha384 | typeof sha512;
 type NobleHashState = ReturnType<NobleHash['create']>;
 
 /**
  * An incremental hash. `digest()` does not end the context: it finalises a
- * copy, so the transcript can keep absorbing messages after taking a hash.
+ * copy (in a reused scratch state, see nobleHmac.ts), so the transcript can
+ * keep absorbing messages after taking a hash.
  */
 class NobleHashContext implements HashContext {
-  constructor(private readonly state: NobleHashState) {}
+  constructor(
+    private readonly state: NobleHashState,
+    private readonly pool: StatePool,
+  ) {}
   update(data: Uint8Array): HashContext {
     this.state.update(data);
     return this;
   }
   digest(): Uint8Array {
-    return this.state.clone().digest();
+    return this.pool.digestOfCopy(this.state);
   }
   clone(): HashContext {
-    return new NobleHashContext(this.state.clone());
+    return new NobleHashContext(this.state.clone(), this.pool);
   }
 }
 
 function makeHash(name: HashName, impl: NobleHash): Hash {
+  const pool = poolFor(impl);
   return {
     name,
     outputLength: impl.outputLen,
-    digest: (data) => impl(data),
-    create: () => new NobleHashContext(impl.create()),
+    digest: (data) => pool.digest(data),
+    create: () => new NobleHashContext(impl.create(), pool),
   };
 }
 
@@ -97,9 +100,33 @@ function nobleHashFor(hash: Hash): NobleHash {
 // ---------------------------------------------------------------------------
 // HKDF (RFC 5869)
 
+/**
+ * HMAC keys for an all-zero salt, made once: HKDF-Extract with HashLen zero
+ * octets as salt is how the Early Secret is computed (RFC 8446 §7.1). Any
+ * all-zero key of at most one block pads to the same HMAC block (RFC 2104 §2),
+ * so the empty salt of RFC 5869 §2.2 is the same key.
+ */
+const ZERO_SALT_KEYS = new Map<NobleHash, HmacKey>();
+
+function zeroSaltKey(impl: NobleHash, salt: Uint8Array): HmacKey | undefined {
+  if (salt.length > impl.blockLen) return undefined;
+  // The salt may be secret (a derived secret): look at every byte, no early exit.
+  let orAll = 0;
+  for (let i = 0; i < salt.length; i++) orAll |= salt[i]!;
+  if (orAll !== 0) return undefined;
+  let key = ZERO_SALT_KEYS.get(impl);
+  if (key === undefined) {
+    key = new HmacKey(impl, new Uint8Array(impl.outputLen));
+    ZERO_SALT_KEYS.set(impl, key);
+  }
+  return key;
+}
+
 /** HKDF-Extract (§2.2): PRK = HMAC-Hash(salt, IKM). An empty salt acts as HashLen zeros. */
 function hkdfExtract(hash: Hash, salt: Uint8Array, ikm: Uint8Array): Uint8Array {
-  return hmac(nobleHashFor(hash), salt, ikm);
+  const impl = nobleHashFor(hash);
+  const zero = zeroSaltKey(impl, salt);
+  return zero !== undefined ? zero.mac(ikm) : hmacOnce(impl, salt, ikm);
 }
 
 /** HKDF-Expand (§2.3): at most 255·HashLen octets of output keying material from a PRK of ≥ HashLen octets. */
@@ -113,7 +140,9 @@ function hkdfExpand(hash: Hash, prk: Uint8Array, info: Uint8Array, length: numbe
     throw new Error(`HKDF-Expand: PRK must be at least ${hash.outputLength} bytes for ${hash.name}, got ${prk.length}`);
   }
   if (length === 0) return new Uint8Array(0);
-  return hkdfExpandNoble(nobleHashFor(hash), prk, info, length);
+  // The key schedule expands one secret several times in a row (§7.3 key, iv, finished):
+  // expandKeyFor reuses its HMAC midstates within the current step.
+  return hkdfExpandWith(expandKeyFor(nobleHashFor(hash), prk), info, length);
 }
 
 // ---------------------------------------------------------------------------
@@ -194,7 +223,7 @@ export function createNobleCrypto(options: NobleCryptoOptions = {}): CryptoProvi
     random: options.random ?? systemRandom,
     hashes: HASHES,
     aeads: AEADS,
-    hmac: (hash, key, data) => hmac(nobleHashFor(hash), key, data),
+    hmac: (hash, key, data) => hmacOnce(nobleHashFor(hash), key, data),
     hkdfExtract,
     hkdfExpand,
     keyExchanges: KEY_EXCHANGES,
