@@ -31,6 +31,15 @@
  * Imported keys are cached: private keys per key object (a server signs
  * with the same CertifiedKey every time), public keys by their bytes in a
  * bounded cache (a client meets the same intermediate on every connection).
+ *
+ * Per-call overhead matters as much as the primitives here (a handshake
+ * makes ~55 HMACs, ~10 AEAD calls, 9 random draws), so: random bytes come
+ * from a pool refilled 4 KiB at a time, digests and MACs come back as binary
+ * strings instead of native Buffers, one-shot digests skip the Hash object,
+ * HKDF-Expand of at most HashLen bytes is a single HMAC update, and sealInto
+ * writes straight into the record. Measured and kept as they were:
+ * keys go through JWK, not DER (OpenSSL 3's DER decoders cost 10× more per
+ * import), and HMAC is createHmac (see mac()).
  */
 import {
   type KeyObject,
@@ -41,6 +50,7 @@ import {
   ECDH,
   createHash,
   createHmac,
+  hash as oneShotHash,
   createPrivateKey,
   createPublicKey,
   diffieHellman,
@@ -93,17 +103,62 @@ function own(buf: Uint8Array): Uint8Array {
   return new Uint8Array(buf);
 }
 
+/**
+ * The first `length` bytes of a 'binary' (latin1) string: one char per
+ * byte, 0..255. Digests and MACs are taken from Node as such strings rather than
+ * Buffers: each Buffer made in native code costs an off-heap ArrayBuffer
+ * (about 0.5 µs, and GC work), while a short string and a small array on the
+ * JS heap do not; for 32-byte outputs that is a third of a one-shot digest.
+ */
+function fromBinaryString(s: string, length = s.length): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
 // ---------------------------------------------------------------------------
 // Random
 
-/** The operating system's CSPRNG through OpenSSL; a fresh array per call. */
-export const nodeRandom: RandomSource = (length: number): Uint8Array => {
-  if (!Number.isSafeInteger(length) || length < 0) throw new Error(`invalid random length ${length}`);
-  const out = new Uint8Array(length);
-  // randomFillSync caps one call at 2^31-1 bytes; TLS never asks for that much.
-  randomFillSync(out);
-  return out;
-};
+/** Requests above this size bypass the pool (TLS asks for 4 to 32 bytes at a time). */
+const POOL_MAX_REQUEST = 256;
+
+/**
+ * A RandomSource that draws from `fill` a pool of `poolSize` bytes at a time.
+ * Each call to Node's randomFillSync costs a few microseconds of fixed
+ * overhead whatever the length, and a handshake makes about nine small
+ * requests; one 4 KiB fill serves hundreds of handshakes. Every byte is
+ * handed out at most once: the pool moves past what it returns, zeroes it
+ * (so it keeps no copy of a caller's key), and on refill discards whatever
+ * was left rather than reuse it. Output arrays are fresh and own their memory.
+ */
+export function createRandomPool(fill: (into: Uint8Array) => void, poolSize = 4096): RandomSource {
+  if (!Number.isSafeInteger(poolSize) || poolSize < POOL_MAX_REQUEST) throw new Error(`random pool must be at least ${POOL_MAX_REQUEST} bytes`);
+  const pool = new Uint8Array(poolSize);
+  let next = poolSize; // empty until the first request
+  return (length: number): Uint8Array => {
+    if (!Number.isSafeInteger(length) || length < 0) throw new Error(`invalid random length ${length}`);
+    if (length > POOL_MAX_REQUEST) {
+      const out = new Uint8Array(length);
+      fill(out);
+      return out;
+    }
+    if (length > poolSize - next) {
+      fill(pool);
+      next = 0;
+    }
+    const end = next + length;
+    const out = pool.slice(next, end);
+    pool.fill(0, next, end);
+    next = end;
+    return out;
+  };
+}
+
+/**
+ * The operating system's CSPRNG through OpenSSL, pooled; a fresh array per
+ * call. (randomFillSync caps one call at 2^31-1 bytes; TLS never asks for that much.)
+ */
+export const nodeRandom: RandomSource = createRandomPool((into) => randomFillSync(into));
 
 // ---------------------------------------------------------------------------
 // Hashes
@@ -119,7 +174,7 @@ class NodeHashContext implements HashContext {
     return this;
   }
   digest(): Uint8Array {
-    return own(this.state.copy().digest());
+    return fromBinaryString(this.state.copy().digest('binary'));
   }
   clone(): HashContext {
     return new NodeHashContext(this.state.copy());
@@ -131,7 +186,8 @@ function makeHash(name: HashName): Hash {
   return {
     name,
     outputLength: HASH_LENGTH[name],
-    digest: (data) => own(createHash(algorithm).update(data).digest()),
+    // The one-shot digest skips the Hash object (and its per-call digest lookup).
+    digest: (data) => fromBinaryString(oneShotHash(algorithm, data, 'binary')),
     create: () => new NodeHashContext(createHash(algorithm)),
   };
 }
@@ -148,8 +204,19 @@ function nodeHashName(hash: Hash): string {
   return name;
 }
 
+/**
+ * HMAC (RFC 2104), truncated to `length` bytes (the whole MAC by default).
+ * Measured against the alternatives for TLS's one-block inputs, createHmac
+ * stays the cheapest per call: two one-shot crypto.hash calls over
+ * K⊕ipad|m and K⊕opad|h, a KeyObject key, noble's HMAC, and a JS SHA-256
+ * with the pad states kept per key all cost as much or more end to end.
+ */
+function mac(hash: Hash, key: Uint8Array, data: Uint8Array, length?: number): Uint8Array {
+  return fromBinaryString(createHmac(nodeHashName(hash), key).update(data).digest('binary'), length);
+}
+
 function hmac(hash: Hash, key: Uint8Array, data: Uint8Array): Uint8Array {
-  return own(createHmac(nodeHashName(hash), key).update(data).digest());
+  return mac(hash, key, data);
 }
 
 // ---------------------------------------------------------------------------
@@ -172,15 +239,25 @@ function hkdfExpand(hash: Hash, prk: Uint8Array, info: Uint8Array, length: numbe
     throw new Error(`HKDF-Expand: PRK must be at least ${hashLength} bytes for ${hash.name}, got ${prk.length}`);
   }
   if (length === 0) return new Uint8Array(0);
-  const algorithm = nodeHashName(hash);
-  const counter = new Uint8Array(1);
+  // TLS asks for at most HashLen bytes (secrets, keys, IVs, finished keys):
+  // one block, T(1) = HMAC(PRK, info | 0x01), with the message in one update.
+  if (length <= hashLength) {
+    const message = new Uint8Array(info.length + 1);
+    message.set(info);
+    message[info.length] = 1;
+    return mac(hash, prk, message, length);
+  }
+  // Longer outputs (exporters): one buffer T(i-1) | info | i reused per block.
+  const block = new Uint8Array(hashLength + info.length + 1);
+  block.set(info, hashLength);
   const out = new Uint8Array(length);
-  let previous: Uint8Array = new Uint8Array(0);
   for (let i = 1, filled = 0; filled < length; i++) {
-    counter[0] = i;
-    previous = createHmac(algorithm, prk).update(previous).update(info).update(counter).digest();
+    block[block.length - 1] = i;
+    // T(0) is empty: the first block's message starts at info.
+    const t = mac(hash, prk, i === 1 ? block.subarray(hashLength) : block);
     const take = Math.min(hashLength, length - filled);
-    out.set(previous.subarray(0, take), filled);
+    out.set(take === hashLength ? t : t.subarray(0, take), filled);
+    block.set(t);
     filled += take;
   }
   return out;
@@ -218,6 +295,67 @@ function newOpener(cipher: NodeCipherName, key: Uint8Array, nonce: Uint8Array): 
   return cipher === 'chacha20-poly1305' ? createDecipheriv(cipher, key, nonce, options) : createDecipheriv(cipher, key, nonce, options);
 }
 
+/** One traffic key: Node makes a cipher object per record, so the key is all that is kept. */
+class NodeAeadKey implements AeadKey {
+  private readonly key: Uint8Array;
+
+  constructor(
+    private readonly name: AeadName,
+    private readonly cipher: NodeCipherName,
+    key: Uint8Array,
+  ) {
+    // A copy: the caller may wipe or reuse its buffer.
+    this.key = key.slice();
+  }
+
+  seal(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
+    const out = new Uint8Array(plaintext.length + TAG_LENGTH);
+    this.sealInto(nonce, plaintext, aad, out);
+    return out;
+  }
+
+  /**
+   * ciphertext ‖ tag (RFC 5116 §5: the tag is appended) into `output`.
+   * update() consumes all of the plaintext before anything is written, so the
+   * plaintext may lie inside `output`, as the interface allows.
+   */
+  sealInto(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, output: Uint8Array): void {
+    if (nonce.length !== NONCE_LENGTH) throw new Error(`${this.name} nonce must be ${NONCE_LENGTH} bytes`);
+    const length = plaintext.length;
+    if (output.length !== length + TAG_LENGTH) {
+      throw new Error(`${this.name} output must be ${length + TAG_LENGTH} bytes, got ${output.length}`);
+    }
+    const c = newSealer(this.cipher, this.key, nonce);
+    c.setAAD(aad, { plaintextLength: length });
+    const body = c.update(plaintext);
+    output.set(body);
+    // GCM and ChaCha20 are stream modes: final() has nothing left to write, but it computes the tag.
+    const rest = c.final();
+    if (rest.length > 0) output.set(rest, body.length);
+    output.set(c.getAuthTag(), length);
+  }
+
+  open(nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Uint8Array | null {
+    if (nonce.length !== NONCE_LENGTH || ciphertext.length < TAG_LENGTH) return null;
+    const bodyLength = ciphertext.length - TAG_LENGTH;
+    try {
+      const d = newOpener(this.cipher, this.key, nonce);
+      d.setAuthTag(ciphertext.subarray(bodyLength));
+      d.setAAD(aad, { plaintextLength: bodyLength });
+      const body = d.update(ciphertext.subarray(0, bodyLength));
+      // final() checks the tag (in constant time); nothing is returned before it.
+      const rest = d.final();
+      if (rest.length === 0) return own(body);
+      const out = new Uint8Array(body.length + rest.length);
+      out.set(body);
+      out.set(rest, body.length);
+      return out;
+    } catch {
+      return null;
+    }
+  }
+}
+
 function makeAead(name: AeadName, keyLength: number, cipher: NodeCipherName): Aead {
   return {
     name,
@@ -226,41 +364,7 @@ function makeAead(name: AeadName, keyLength: number, cipher: NodeCipherName): Ae
     tagLength: TAG_LENGTH,
     importKey(key: Uint8Array): AeadKey {
       if (key.length !== keyLength) throw new Error(`${name} key must be ${keyLength} bytes, got ${key.length}`);
-      const k = key.slice();
-      return {
-        seal(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array {
-          if (nonce.length !== NONCE_LENGTH) throw new Error(`${name} nonce must be ${NONCE_LENGTH} bytes`);
-          const c = newSealer(cipher, k, nonce);
-          c.setAAD(aad, { plaintextLength: plaintext.length });
-          // ciphertext ‖ tag in one fresh array (RFC 5116 §5: the tag is appended).
-          const out = new Uint8Array(plaintext.length + TAG_LENGTH);
-          const body = c.update(plaintext);
-          out.set(body);
-          const rest = c.final();
-          out.set(rest, body.length);
-          out.set(c.getAuthTag(), plaintext.length);
-          return out;
-        },
-        open(nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Uint8Array | null {
-          if (nonce.length !== NONCE_LENGTH || ciphertext.length < TAG_LENGTH) return null;
-          const bodyLength = ciphertext.length - TAG_LENGTH;
-          try {
-            const d = newOpener(cipher, k, nonce);
-            d.setAuthTag(ciphertext.subarray(bodyLength));
-            d.setAAD(aad, { plaintextLength: bodyLength });
-            const body = d.update(ciphertext.subarray(0, bodyLength));
-            // final() checks the tag (in constant time); nothing is returned before it.
-            const rest = d.final();
-            if (rest.length === 0) return own(body);
-            const out = new Uint8Array(body.length + rest.length);
-            out.set(body);
-            out.set(rest, body.length);
-            return out;
-          } catch {
-            return null;
-          }
-        },
-      };
+      return new NodeAeadKey(name, cipher, key);
     },
   };
 }
@@ -332,7 +436,8 @@ function montgomery(group: number, name: string, length: number, crv: 'X25519' |
     shareLength: length,
     newPrivateKey: (random) => drawRandom(random, length).slice(),
     publicShare(privateKey) {
-      const x = createPublicKey(privateObject(privateKey)).export({ format: 'jwk' }).x;
+      // The private key's JWK carries x too (OpenSSL derived it on import): no public KeyObject needed.
+      const x = privateObject(privateKey).export({ format: 'jwk' }).x;
       if (typeof x !== 'string') throw new Error(`${name}: could not export the public key`);
       const share = new Uint8Array(Buffer.from(x, 'base64url'));
       if (share.length !== length) throw new Error(`${name}: exported public key has ${share.length} bytes`);

@@ -43,6 +43,16 @@ export type AeadName = 'AES-128-GCM' | 'AES-256-GCM' | 'CHACHA20-POLY1305';
 /** An AEAD with a fixed key, made once per traffic key (RFC 8446 §5.2). */
 export interface AeadKey {
   seal(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Uint8Array;
+  /**
+   * Optional: seal() writing ciphertext ‖ tag into `output` (exactly
+   * plaintext.length + tagLength bytes) instead of a fresh array, so the
+   * record layer can seal straight into the record it sends. `plaintext` may
+   * lie inside `output` (the record layer assembles it there): the bytes
+   * written must be those seal() returns whatever the overlap, e.g. by
+   * reading all of the plaintext before writing. Without it, the record
+   * layer calls seal() and copies.
+   */
+  sealInto?(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, output: Uint8Array): void;
   /** The plaintext, or `null` when authentication fails. Never throws on bad input. */
   open(nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Uint8Array | null;
 }
