@@ -138,7 +138,7 @@ export function serverSettings(config: ServerConfig): ServerSettings {
       preferServer: config.preferServerCipherSuites ?? true,
       ticketCount: nonNegative(config.ticketCount ?? 2, 'ticketCount'),
       ticketLifetime: Math.min(nonNegative(config.ticketLifetime ?? MAX_TICKET_LIFETIME_SECONDS, 'ticketLifetime'), MAX_TICKET_LIFETIME_SECONDS),
-      ticketKeys: new TicketKeyring(common.random, config.ticketKeyRotation ?? DAY_MS, config.ticketKeys),
+      ticketKeys: new TicketKeyring(common.provider, config.ticketKeyRotation ?? DAY_MS, config.ticketKeys, common.random),
       maxEarlyData: nonNegative(config.maxEarlyData ?? 0, 'maxEarlyData'),
       antiReplay: config.antiReplay ?? new MemoryReplayCache(),
       freshnessWindow: nonNegative(config.freshnessWindow ?? DEFAULT_FRESHNESS_WINDOW_MS, 'freshnessWindow'),

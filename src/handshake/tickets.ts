@@ -10,6 +10,9 @@
 import type { CryptoProvider, RandomSource } from '../crypto/provider.js';
 import { ByteReader, ByteWriter, DecodeError, bytesEqual, fromUtf8, utf8 } from '../util/bytes.js';
 
+/** Label of the HMAC that names a configured ticket key (see keyName). */
+const KEY_NAME_LABEL = utf8('tls13 ticket key name');
+
 /** RFC 8446 §4.6.1: servers MUST NOT use a lifetime over seven days. */
 export const MAX_TICKET_LIFETIME_SECONDS = 604_800;
 
@@ -94,16 +97,19 @@ const NONCE_LENGTH = 12;
  */
 export class TicketKeyring {
   private keys: TicketKey[] = [];
+  private readonly random: RandomSource;
 
   constructor(
-    private readonly random: RandomSource,
+    provider: CryptoProvider,
     /** How long a key seals new tickets before the next one takes over (ms). */
     private readonly rotationMs: number,
     initial?: readonly Uint8Array[],
+    random: RandomSource = provider.random,
   ) {
+    this.random = random;
     for (const key of initial ?? []) {
       if (key.length !== 32) throw new RangeError('ticket keys must be 32 bytes');
-      this.keys.push({ name: key.slice(0, KEY_NAME_LENGTH), key, createdAt: 0 });
+      this.keys.push({ name: keyName(provider, key), key, createdAt: 0 });
     }
   }
 
@@ -120,6 +126,17 @@ export class TicketKeyring {
   find(name: Uint8Array): TicketKey | undefined {
     return this.keys.find((k) => bytesEqual(k.name, name));
   }
+}
+
+/**
+ * The public name of a configured ticket key. Every ticket carries its key's
+ * name in the clear, so the name must say nothing about the key: a one-way
+ * function of it (HMAC under the key), the same on every server given the
+ * same key, as a fleet sharing `ticketKeys` needs. Generated keys get a
+ * random name instead.
+ */
+function keyName(provider: CryptoProvider, key: Uint8Array): Uint8Array {
+  return provider.hmac(provider.hash('SHA-256'), key, KEY_NAME_LABEL).slice(0, KEY_NAME_LENGTH);
 }
 
 /** ticket = key name ‖ nonce ‖ AES-256-GCM(state), with the key name as AAD. */
