@@ -47,6 +47,7 @@ abstract class Connection<S extends string> implements HandshakeHost {
   private writeClosed = false;
   private closeEmitted = false;
   private warningAlerts = 0;
+  private completeSeen = false;
   /** Bytes of application data queued as events and not yet taken. */
   private undelivered = 0;
   private readonly confirmWaiters: { resolve: () => void; reject: (err: TLSError) => void }[] = [];
@@ -71,7 +72,10 @@ abstract class Connection<S extends string> implements HandshakeHost {
   }
 
   get handshakeComplete(): boolean {
-    return this.handshake.connectionState().handshakeComplete;
+    // Checked for every record written and received; completion never reverts,
+    // so once seen it is remembered rather than copying the state object again.
+    if (!this.completeSeen) this.completeSeen = this.handshake.connectionState().handshakeComplete;
+    return this.completeSeen;
   }
 
   /** The error that closed the connection, if any. */

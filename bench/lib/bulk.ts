@@ -7,12 +7,25 @@
 import type { ClientConfig, ServerConfig } from '../../src/config.js';
 import type { AeadName, CryptoProvider } from '../../src/crypto/provider.js';
 import { ClientConnection, ServerConnection } from '../../src/connection.js';
+import { NamedGroup } from '../../src/registry.js';
+import type { Pki } from './pki.js';
 import { type NodeTlsLoopback, OurLoopbackServer, memoryHandshake, ourLoopbackClient, writeChunks } from './drivers.js';
 
 /** Bytes moved per timed call over loopback (amortises the round trip that ends a call). */
 export const LOOPBACK_BATCH = 256 * 1024;
 /** Application writes per timed call in memory, for the 1 KiB case. */
 const MEMORY_SMALL_WRITES = 16;
+
+/** The bulk rows' configurations: x25519, the P-256 leaf, one cipher suite, no tickets. */
+export function bulkConfigs(pki: Pki, provider: CryptoProvider, suite: number): { client: ClientConfig; server: ServerConfig; serverName: string } | undefined {
+  const leaf = pki.leaves.p256;
+  if (!leaf) return undefined;
+  return {
+    client: { crypto: provider, ca: pki.rootPem, groups: [NamedGroup.x25519], cipherSuites: [suite], sessionCache: false },
+    server: { crypto: provider, certificates: [{ cert: leaf.chainPem, key: leaf.keyPem }], groups: [NamedGroup.x25519], cipherSuites: [suite], ticketCount: 0 },
+    serverName: leaf.host,
+  };
+}
 
 /** An established in-memory pair; each call writes and delivers, returning the bytes delivered. */
 export async function memoryBulk(client: ClientConfig, server: ServerConfig, serverName: string, writeSize: number): Promise<() => number> {

@@ -70,7 +70,18 @@ export function contentTypeName(type: number): string {
 
 /** The 5-byte record header; also the AEAD additional data of §5.2. */
 export function encodeRecordHeader(type: number, version: number, length: number): Uint8Array {
-  return new Uint8Array([type, version >>> 8, version & 0xff, length >>> 8, length & 0xff]);
+  const header = new Uint8Array(RECORD_HEADER_LENGTH);
+  writeRecordHeader(header, type, version, length);
+  return header;
+}
+
+/** Writes the 5-byte record header at the start of `out` (a record being assembled). */
+export function writeRecordHeader(out: Uint8Array, type: number, version: number, length: number): void {
+  out[0] = type;
+  out[1] = version >>> 8;
+  out[2] = version & 0xff;
+  out[3] = length >>> 8;
+  out[4] = length & 0xff;
 }
 
 /**
@@ -95,7 +106,7 @@ export function encodePlaintextRecord(
     throw new TLSError('internal_error', `legacy_record_version ${legacyVersion} is not a uint16`);
   }
   const out = new Uint8Array(RECORD_HEADER_LENGTH + fragment.length);
-  out.set(encodeRecordHeader(type, legacyVersion, fragment.length));
+  writeRecordHeader(out, type, legacyVersion, fragment.length);
   out.set(fragment, RECORD_HEADER_LENGTH);
   return out;
 }
@@ -149,8 +160,23 @@ export class RecordDeframer {
     this.queue.push(bytes);
   }
 
-  /** The next complete record, or undefined when more input is needed. */
+  /** The next complete record, or undefined when more input is needed. The record's bytes are its own. */
   next(): RawRecord | undefined {
+    return this.nextRecord(false);
+  }
+
+  /**
+   * Like next(), but the record's bytes are a view of the deframer's buffer,
+   * valid only until the next push(): no copy, no allocation. For a caller
+   * that is done with the record at once, as the record layer is (it
+   * decrypts into a fresh array, or copies handshake fragments into the
+   * reassembler, before it touches the deframer again).
+   */
+  nextTransient(): RawRecord | undefined {
+    return this.nextRecord(true);
+  }
+
+  private nextRecord(transient: boolean): RawRecord | undefined {
     const q = this.queue;
     if (q.length === 0) return undefined;
     const type = q.at(0);
@@ -160,7 +186,7 @@ export class RecordDeframer {
     const length = q.uint(3, 2);
     checkFragmentLength(type, length);
     if (q.length < RECORD_HEADER_LENGTH + length) return undefined;
-    const raw = q.take(RECORD_HEADER_LENGTH + length);
+    const raw = transient ? q.takeView(RECORD_HEADER_LENGTH + length) : q.take(RECORD_HEADER_LENGTH + length);
     return { type, version, fragment: raw.subarray(RECORD_HEADER_LENGTH), raw };
   }
 }

@@ -326,7 +326,9 @@ export class RecordLayer {
     for (;;) {
       const message = this.reassembler.next();
       if (message) return { kind: 'handshake', message, encrypted: this.opener !== undefined };
-      const record = this.deframer.next();
+      // A view of the deframer's buffer: processRecord() decrypts it, or
+      // copies it into the reassembler, before the deframer is fed again.
+      const record = this.deframer.nextTransient();
       if (!record) return undefined;
       const item = this.processRecord(record);
       if (item) return item;
@@ -508,6 +510,10 @@ export class RecordLayer {
     }
     this.flush();
     const max = sealer.maxContentLength;
+    if (data.length <= max) {
+      this.pushOutgoing(sealer.seal(ContentType.application_data, data));
+      return;
+    }
     for (let off = 0; off < data.length; off += max) {
       this.pushOutgoing(sealer.seal(ContentType.application_data, data.subarray(off, off + max)));
     }

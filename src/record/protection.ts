@@ -24,7 +24,7 @@ import {
   MIN_RECORD_SIZE_LIMIT,
   RECORD_HEADER_LENGTH,
 } from './constants.js';
-import { contentTypeName, encodeRecordHeader } from './framing.js';
+import { contentTypeName, writeRecordHeader } from './framing.js';
 
 /** A traffic key and IV, as derived in RFC 8446 §7.3. */
 export interface TrafficKeys {
@@ -102,12 +102,79 @@ export function effectiveRecordSizeLimit(limit: number): number {
  */
 export function perRecordNonce(iv: Uint8Array, sequence: bigint): Uint8Array {
   const nonce = iv.slice();
-  let seq = sequence;
-  for (let i = nonce.length - 1; i >= nonce.length - 8 && seq > 0n; i--) {
-    nonce[i] ^= Number(seq & 0xffn);
-    seq >>= 8n;
-  }
+  if (sequence <= 0n) return nonce;
+  // The sequence number as two 32-bit Numbers: at most three BigInt
+  // operations per record instead of a BigInt shift and mask per byte.
+  const small = sequence <= 0xffffffffn;
+  const low = small ? Number(sequence) : Number(BigInt.asUintN(32, sequence));
+  const high = small ? 0 : Number(BigInt.asUintN(32, sequence >> 32n));
+  xorUint32(nonce, nonce.length - 4, low);
+  if (high !== 0) xorUint32(nonce, nonce.length - 8, high);
   return nonce;
+}
+
+/** XORs a big-endian uint32 into `out` at `at` (bytes before index 0 are dropped). */
+function xorUint32(out: Uint8Array, at: number, word: number): void {
+  for (let i = 3; i >= 0; i--, word >>>= 8) {
+    if (at + i >= 0) out[at + i]! ^= word & 0xff;
+  }
+}
+
+/**
+ * One direction's sequence number (§5.3) and the nonces derived from it.
+ * Below 2^32 (every connection in practice: we ask for a KeyUpdate after
+ * 2^24 AES-GCM records) it is kept as a Number, so the per-record path does
+ * no BigInt arithmetic; beyond that, and for values a test sets, it is an
+ * exact BigInt, up to and past 2^64 - 1 (the exhausted state).
+ */
+class SequenceNumber {
+  /** The value while `big` is undefined. */
+  private small = 0;
+  private big: bigint | undefined;
+
+  constructor(private readonly iv: Uint8Array) {}
+
+  get value(): bigint {
+    return this.big ?? BigInt(this.small);
+  }
+
+  set value(v: bigint) {
+    if (v >= 0n && v <= 0xffffffffn) {
+      this.small = Number(v);
+      this.big = undefined;
+    } else {
+      this.big = v;
+    }
+  }
+
+  /** §5.3: the sequence number MUST NOT wrap; past 2^64 - 1 nothing more may be protected. */
+  get exhausted(): boolean {
+    return this.big !== undefined && this.big > MAX_SEQUENCE_NUMBER;
+  }
+
+  /** value >= limit, without a BigInt in the common case. */
+  atLeast(limit: bigint, limitNumber: number): boolean {
+    return this.big === undefined ? this.small >= limitNumber : this.big >= limit;
+  }
+
+  /** The per-record nonce for the current value (same bytes as perRecordNonce). */
+  nonce(): Uint8Array {
+    if (this.big !== undefined) return perRecordNonce(this.iv, this.big);
+    const nonce = this.iv.slice();
+    xorUint32(nonce, nonce.length - 4, this.small);
+    return nonce;
+  }
+
+  advance(): void {
+    if (this.big !== undefined) this.big++;
+    else if (this.small < 0xffffffff) this.small++;
+    else this.big = 0x100000000n;
+  }
+}
+
+/** A bigint limit as a Number for comparisons with SequenceNumber's small values (exact below 2^53). */
+function limitAsNumber(limit: bigint): number {
+  return limit > BigInt(Number.MAX_SAFE_INTEGER) ? Number.POSITIVE_INFINITY : limit < 0n ? 0 : Number(limit);
 }
 
 /** Imports the key once per traffic key, after checking lengths against the AEAD. */
@@ -141,33 +208,52 @@ export interface RecordSealerOptions {
 
 /** One direction's write protection (§5.2–§5.4). */
 export class RecordSealer {
-  /** The sequence number of the next record; starts at 0 with each key (§5.3). */
-  sequence = 0n;
   padding: PaddingPolicy;
-  keyUsageLimit: bigint;
   readonly aead: Aead;
   private readonly key: AeadKey;
-  private readonly iv: Uint8Array;
+  private readonly seq: SequenceNumber;
   private innerLimit: number;
+  private usageLimit: bigint;
+  private usageLimitNumber: number;
 
   constructor(provider: CryptoProvider, aead: AeadName, keys: TrafficKeys, options: RecordSealerOptions = {}) {
     const imported = importTrafficKeys(provider, aead, keys);
     this.aead = imported.aead;
     this.key = imported.key;
-    this.iv = keys.iv.slice();
+    this.seq = new SequenceNumber(keys.iv.slice());
     this.padding = options.padding ?? noPadding;
     this.innerLimit = checkInnerLimit(options.maxInnerPlaintextLength ?? MAX_INNER_PLAINTEXT_LENGTH);
-    this.keyUsageLimit = options.keyUsageLimit ?? defaultKeyUsageLimit(aead);
+    this.usageLimit = options.keyUsageLimit ?? defaultKeyUsageLimit(aead);
+    this.usageLimitNumber = limitAsNumber(this.usageLimit);
+  }
+
+  /** The sequence number of the next record; starts at 0 with each key (§5.3). */
+  get sequence(): bigint {
+    return this.seq.value;
+  }
+
+  set sequence(value: bigint) {
+    this.seq.value = value;
+  }
+
+  /** Records after which `keyUpdateDue` turns true. */
+  get keyUsageLimit(): bigint {
+    return this.usageLimit;
+  }
+
+  set keyUsageLimit(limit: bigint) {
+    this.usageLimit = limit;
+    this.usageLimitNumber = limitAsNumber(limit);
   }
 
   /** Records sealed under this key so far. */
   get recordsSealed(): bigint {
-    return this.sequence;
+    return this.seq.value;
   }
 
   /** §5.5: true once the connection should send a KeyUpdate (§4.6.3). */
   get keyUpdateDue(): boolean {
-    return this.sequence >= this.keyUsageLimit;
+    return this.seq.atLeast(this.usageLimit, this.usageLimitNumber);
   }
 
   get maxInnerPlaintextLength(): number {
@@ -198,26 +284,37 @@ export class RecordSealer {
       );
     }
     const padding = this.choosePadding(contentType, content.length, paddingLength);
-    const inner = buildInnerPlaintext(contentType, content, padding);
-    const header = encodeRecordHeader(
-      ContentType.application_data,
-      LEGACY_RECORD_VERSION,
-      inner.length + this.aead.tagLength,
-    );
-    const sealed = this.key.seal(perRecordNonce(this.iv, this.sequence), inner, header);
-    if (sealed.length !== inner.length + this.aead.tagLength) {
-      throw new TLSError('internal_error', `${this.aead.name} produced ${sealed.length} bytes for ${inner.length}`);
+    const innerLength = content.length + 1 + padding;
+    const tagLength = this.aead.tagLength;
+    // One allocation per record, the record itself: header, then the
+    // TLSInnerPlaintext (content ‖ type ‖ zeros, §5.2) assembled where the
+    // ciphertext will go. A fresh array is zero-filled, so the padding is
+    // already there; the sealed output (ciphertext ‖ tag) then overwrites
+    // every byte of the plaintext.
+    const record = new Uint8Array(RECORD_HEADER_LENGTH + innerLength + tagLength);
+    writeRecordHeader(record, ContentType.application_data, LEGACY_RECORD_VERSION, innerLength + tagLength);
+    const at = innerPlaintextOffset(tagLength);
+    record.set(content, at);
+    record[at + content.length] = contentType;
+    const header = record.subarray(0, RECORD_HEADER_LENGTH);
+    const inner = record.subarray(at, at + innerLength);
+    const nonce = this.seq.nonce();
+    if (this.key.sealInto) {
+      this.key.sealInto(nonce, inner, header, record.subarray(RECORD_HEADER_LENGTH));
+    } else {
+      const sealed = this.key.seal(nonce, inner, header);
+      if (sealed.length !== innerLength + tagLength) {
+        throw new TLSError('internal_error', `${this.aead.name} produced ${sealed.length} bytes for ${innerLength}`);
+      }
+      record.set(sealed, RECORD_HEADER_LENGTH);
     }
-    this.sequence++;
-    const record = new Uint8Array(RECORD_HEADER_LENGTH + sealed.length);
-    record.set(header);
-    record.set(sealed, RECORD_HEADER_LENGTH);
+    this.seq.advance();
     return record;
   }
 
   /** §5.3: a sequence number must never wrap; the connection rekeys long before. */
   private checkSequence(): void {
-    if (this.sequence > MAX_SEQUENCE_NUMBER) {
+    if (this.seq.exhausted) {
       throw new TLSError(
         'internal_error',
         'write sequence number exhausted (2^64 records under one key): a KeyUpdate was required (RFC 8446 §5.3)',
@@ -260,12 +357,15 @@ function checkSealableType(contentType: number, content: Uint8Array): void {
   }
 }
 
-/** content ‖ type ‖ zeros (§5.2); a fresh array is already zero-filled. */
-function buildInnerPlaintext(contentType: number, content: Uint8Array, padding: number): Uint8Array {
-  const inner = new Uint8Array(content.length + 1 + padding);
-  inner.set(content);
-  inner[content.length] = contentType;
-  return inner;
+/**
+ * Where seal() assembles the TLSInnerPlaintext inside the record: at byte 8,
+ * a 4-byte boundary (JavaScript AEADs read 32-bit words and copy unaligned
+ * input first), when the tag leaves room for the 3 bytes past the header;
+ * right after the header otherwise. Either way it lies within the bytes the
+ * ciphertext ‖ tag will occupy.
+ */
+function innerPlaintextOffset(tagLength: number): number {
+  return tagLength >= 3 ? RECORD_HEADER_LENGTH + 3 : RECORD_HEADER_LENGTH;
 }
 
 export interface RecordOpenerOptions {
@@ -275,19 +375,26 @@ export interface RecordOpenerOptions {
 
 /** One direction's read protection (§5.2–§5.4). */
 export class RecordOpener {
-  /** The sequence number of the next record expected (§5.3). */
-  sequence = 0n;
   readonly aead: Aead;
   private readonly key: AeadKey;
-  private readonly iv: Uint8Array;
+  private readonly seq: SequenceNumber;
   private innerLimit: number;
 
   constructor(provider: CryptoProvider, aead: AeadName, keys: TrafficKeys, options: RecordOpenerOptions = {}) {
     const imported = importTrafficKeys(provider, aead, keys);
     this.aead = imported.aead;
     this.key = imported.key;
-    this.iv = keys.iv.slice();
+    this.seq = new SequenceNumber(keys.iv.slice());
     this.innerLimit = checkInnerLimit(options.maxInnerPlaintextLength ?? MAX_INNER_PLAINTEXT_LENGTH);
+  }
+
+  /** The sequence number of the next record expected (§5.3). */
+  get sequence(): bigint {
+    return this.seq.value;
+  }
+
+  set sequence(value: bigint) {
+    this.seq.value = value;
   }
 
   get maxInnerPlaintextLength(): number {
@@ -301,15 +408,15 @@ export class RecordOpener {
   /**
    * Takes a whole record (header + body); returns the inner content type
    * (handshake, alert or application_data) and the content with padding
-   * removed. The sequence number advances only when the record
-   * authenticates, so a caller may discard a failed record and go on (the
-   * early-data skipping of §4.2.10).
+   * removed; the content never shares memory with `record`. The sequence
+   * number advances only when the record authenticates, so a caller may
+   * discard a failed record and go on (the early-data skipping of §4.2.10).
    */
   open(record: Uint8Array): { type: number; content: Uint8Array } {
     const body = this.checkCiphertextHeader(record);
     const header = record.subarray(0, RECORD_HEADER_LENGTH);
     const inner = this.decrypt(header, body);
-    this.sequence++;
+    this.seq.advance();
     if (inner.length > this.innerLimit) {
       throw new TLSError(
         'record_overflow',
@@ -349,7 +456,7 @@ export class RecordOpener {
 
   /** AEAD-Decrypt with the header as additional data (§5.2); any failure is bad_record_mac. */
   private decrypt(header: Uint8Array, body: Uint8Array): Uint8Array {
-    if (this.sequence > MAX_SEQUENCE_NUMBER) {
+    if (this.seq.exhausted) {
       throw new TLSError(
         'unexpected_message',
         'read sequence number exhausted (2^64 records under one key): the peer did not update its keys (RFC 8446 §5.3)',
@@ -357,14 +464,17 @@ export class RecordOpener {
     }
     // Shorter than the tag cannot authenticate; not worth calling the AEAD.
     const plaintext =
-      body.length < this.aead.tagLength ? null : this.key.open(perRecordNonce(this.iv, this.sequence), body, header);
+      body.length < this.aead.tagLength ? null : this.key.open(this.seq.nonce(), body, header);
     if (plaintext === null) {
       throw new TLSError(
         'bad_record_mac',
         'a record failed authentication: the keys differ or the data was modified in transit (RFC 8446 §5.2)',
       );
     }
-    return plaintext;
+    // The record may be a view of the deframer's reusable buffer: what we
+    // hand up must not share it. Every provider we ship returns a fresh
+    // array; one that decrypts in place gets its output copied.
+    return plaintext.buffer === body.buffer ? plaintext.slice() : plaintext;
   }
 }
 

@@ -43,6 +43,20 @@ export class ByteQueue {
     return out;
   }
 
+  /**
+   * Removes the oldest `n` bytes and returns them as a view of the queue's
+   * own buffer, without copying. The view is valid only until the next call
+   * that adds to the queue (push() may write over it); a caller that needs
+   * the bytes longer uses take(). The caller checks `n <= length`.
+   */
+  takeView(n: number): Uint8Array {
+    const out = this.buf.subarray(this.start, this.start + n);
+    this.start += n;
+    // reset() may drop a large buffer; the view keeps it alive as long as needed.
+    if (this.start === this.end) this.reset();
+    return out;
+  }
+
   private reset(): void {
     this.start = 0;
     this.end = 0;
