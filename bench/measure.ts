@@ -184,7 +184,7 @@ function cpuMs(): number {
 }
 
 /**
- * Measures several operations in interleaved rounds (A B C, A B C, …), so
+ * Measures several operations in interleaved rounds (A B C, B C A, …), so
  * that on a busy machine a burst of load hits all of them alike: a ratio of
  * two contenders taken round by round (`medianRatio`) is much steadier than
  * the ratio of two figures measured a minute apart.
@@ -206,7 +206,13 @@ export async function measureInterleaved(contenders: readonly Contender[], optio
   const wallRates: number[][] = contenders.map(() => []);
   const units: number[] = contenders.map(() => 0);
   for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < contenders.length; i++) {
+    // Each round starts with a different contender: whoever runs right after
+    // an allocation-heavy contender pays for its garbage, so a fixed order
+    // would bias every round the same way. (A forced collection between
+    // rounds is no cure: V8 then shrinks the young generation and every
+    // contender runs several times slower than in real use.)
+    for (let j = 0; j < contenders.length; j++) {
+      const i = (r + j) % contenders.length;
       const c = contenders[i]!;
       let done = 0;
       const start = performance.now();
