@@ -26,7 +26,7 @@ import { nodeCrypto } from '../src/crypto/node.js';
 import type { CryptoProvider } from '../src/crypto/provider.js';
 import { CIPHER_SUITES } from '../src/crypto/suites.js';
 import { NamedGroup } from '../src/registry.js';
-import { type Interleaved, type Stat, benchSettings, formatRate, formatTable, measureInterleaved, medianRatio, toStat } from './measure.js';
+import { type Contender, type Interleaved, type Stat, benchSettings, formatRate, formatTable, measureInterleaved, medianRatio, toStat } from './measure.js';
 import { LOOPBACK_BATCH, memoryBulk, nodeTlsBulk, ourLoopbackBulk, rawAead } from './lib/bulk.js';
 import { type CallCounts, ceilingOperation, countingProvider, keyScheduleCounts, traceShape, zeroCounts, type HandshakeShape } from './lib/ceiling.js';
 import {
@@ -60,6 +60,22 @@ const progress = (what: string) => process.stderr.write(`  ${((Date.now() - star
  * connections are kept in flight; noble is CPU-bound, so one at a time.
  */
 const LOOPBACK_CONCURRENCY: Readonly<Record<string, number>> = { noble: 1, node: 4, 'node:tls': 4 };
+
+/**
+ * Measures contenders two by two (0 with 1, 2 with 3, …), each pair in its
+ * own interleaved rounds, and returns them as one set. A ratio is only ever
+ * taken within a pair, and a pair measured alone keeps the garbage of
+ * unrelated contenders (e.g. the native provider's Buffers) out of its rounds.
+ */
+async function measurePairs(contenders: readonly Contender[]): Promise<Interleaved> {
+  const sets: Interleaved[] = [];
+  for (let i = 0; i < contenders.length; i += 2) sets.push(await measureInterleaved(contenders.slice(i, i + 2), options, clock));
+  return {
+    measurements: sets.flatMap((set) => set.measurements),
+    rates: sets.flatMap((set) => set.rates),
+    wall: sets.flatMap((set) => set.wall),
+  };
+}
 
 /** Contender `i` of an interleaved set as a Stat, with its wall-clock median beside it. */
 function stat(set: Interleaved, i: number, unit: string, scale = 1): Stat {
@@ -211,17 +227,14 @@ async function runHandshakes(): Promise<void> {
     const noble = (await setUpRow(row, nobleCrypto))!;
     const native = (await setUpRow(row, nodeCrypto))!;
     const nodeTls = await setUpNodeTls(row);
-    // In memory: ours and the ceiling, both providers, in interleaved rounds.
-    const mem = await measureInterleaved(
-      [
-        { name: 'noble', fn: noble.memory },
-        { name: 'noble ceiling', fn: noble.ceiling },
-        { name: 'native', fn: native.memory },
-        { name: 'native ceiling', fn: native.ceiling },
-      ],
-      options,
-      clock,
-    );
+    // In memory: ours and the ceiling, interleaved, one provider at a time
+    // (a pair to itself: the other provider's garbage stays out of its rounds).
+    const mem = await measurePairs([
+      { name: 'noble', fn: noble.memory },
+      { name: 'noble ceiling', fn: noble.ceiling },
+      { name: 'native', fn: native.memory },
+      { name: 'native ceiling', fn: native.ceiling },
+    ]);
     // Loopback: ours (both providers) and node:tls, interleaved.
     const loop = await measureInterleaved(
       [
@@ -323,16 +336,12 @@ async function runBulk(): Promise<void> {
       await srv.listen();
       const nodeConn = await nodeTlsBulk(srv, size);
 
-      const mem = await measureInterleaved(
-        [
-          { name: 'noble', fn: nobleSide.memory },
-          { name: 'noble raw', fn: nobleSide.raw },
-          { name: 'native', fn: nativeSide.memory },
-          { name: 'native raw', fn: nativeSide.raw },
-        ],
-        options,
-        clock,
-      );
+      const mem = await measurePairs([
+        { name: 'noble', fn: nobleSide.memory },
+        { name: 'noble raw', fn: nobleSide.raw },
+        { name: 'native', fn: nativeSide.memory },
+        { name: 'native raw', fn: nativeSide.raw },
+      ]);
       const loop = await measureInterleaved(
         [
           { name: 'noble loopback', fn: nobleSide.loopback.run },

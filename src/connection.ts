@@ -102,6 +102,7 @@ abstract class Connection<S extends string> implements HandshakeHost {
     // the caller may reuse its buffer once receive() returns.
     this.input.push(bytes);
     this.pump();
+    this.record.detachInput();
     this.detachQueuedInput(bytes);
   }
 
@@ -266,7 +267,9 @@ abstract class Connection<S extends string> implements HandshakeHost {
       if (chunk.length > FEED_CHUNK) this.input.unshift(chunk.subarray(FEED_CHUNK));
       const piece = chunk.length > FEED_CHUNK ? chunk.subarray(0, FEED_CHUNK) : chunk;
       this.inputLength -= piece.length;
-      this.record.receive(piece);
+      // Borrowed: whole records are read from the piece in place. receive()
+      // detaches before it returns; pieces queued in `input` are our copies.
+      this.record.receive(piece, true);
     }
   }
 

@@ -53,7 +53,11 @@ export interface AeadKey {
    * layer calls seal() and copies.
    */
   sealInto?(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, output: Uint8Array): void;
-  /** The plaintext, or `null` when authentication fails. Never throws on bad input. */
+  /**
+   * The plaintext, or `null` when authentication fails. Never throws on bad
+   * input. Must not write into `ciphertext`: the record layer may pass a view
+   * of the caller's input buffer.
+   */
   open(nonce: Uint8Array, ciphertext: Uint8Array, aad: Uint8Array): Uint8Array | null;
 }
 

@@ -148,7 +148,12 @@ export class RecordDeframer {
     return this.queue.length;
   }
 
-  push(bytes: Uint8Array): void {
+  /**
+   * Adds input. With `borrow`, bytes that start a fresh record boundary are
+   * read in place rather than copied (ByteQueue.pushBorrowed); the caller
+   * then calls detach() before `bytes` may change.
+   */
+  push(bytes: Uint8Array, borrow = false): void {
     if (bytes.length === 0) return;
     if (this.queue.length >= this.maxBufferedBytes) {
       throw new TLSError(
@@ -157,7 +162,13 @@ export class RecordDeframer {
           'read the pending records before feeding more input',
       );
     }
-    this.queue.push(bytes);
+    if (borrow) this.queue.pushBorrowed(bytes);
+    else this.queue.push(bytes);
+  }
+
+  /** Stops viewing borrowed input: what is left of it is copied. */
+  detach(): void {
+    this.queue.detach();
   }
 
   /** The next complete record, or undefined when more input is needed. The record's bytes are its own. */

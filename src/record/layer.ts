@@ -301,10 +301,20 @@ export class RecordLayer {
 
   // -------------------------------------------------------------- reading
 
-  /** Feeds bytes from the transport. Call nextMessage() until undefined before feeding more. */
-  receive(bytes: Uint8Array): void {
+  /**
+   * Feeds bytes from the transport. Call nextMessage() until undefined before
+   * feeding more. With `borrow`, whole records are decrypted straight from
+   * `bytes` without a copy into our buffer; the caller must then call
+   * detachInput() before `bytes` may be reused or changed.
+   */
+  receive(bytes: Uint8Array, borrow = false): void {
     if (this.readFailure) throw this.readFailure;
-    this.deframer.push(bytes);
+    this.deframer.push(bytes, borrow);
+  }
+
+  /** Copies what is left of borrowed input (see receive) into our own buffer. */
+  detachInput(): void {
+    this.deframer.detach();
   }
 
   /**

@@ -288,10 +288,10 @@ export class RecordSealer {
     const tagLength = this.aead.tagLength;
     // One allocation per record, the record itself: header, then the
     // TLSInnerPlaintext (content ‖ type ‖ zeros, §5.2) assembled where the
-    // ciphertext will go. A fresh array is zero-filled, so the padding is
-    // already there; the sealed output (ciphertext ‖ tag) then overwrites
+    // ciphertext will go. The record's bytes are fresh zeros (allocateRecord),
+    // so the padding is already there; the sealed output (ciphertext ‖ tag) then overwrites
     // every byte of the plaintext.
-    const record = new Uint8Array(RECORD_HEADER_LENGTH + innerLength + tagLength);
+    const record = allocateRecord(RECORD_HEADER_LENGTH + innerLength + tagLength);
     writeRecordHeader(record, ContentType.application_data, LEGACY_RECORD_VERSION, innerLength + tagLength);
     const at = innerPlaintextOffset(tagLength);
     record.set(content, at);
@@ -355,6 +355,32 @@ function checkSealableType(contentType: number, content: Uint8Array): void {
   if (content.length === 0 && contentType !== ContentType.application_data) {
     throw new TLSError('internal_error', `cannot send an empty ${contentTypeName(contentType)} record (RFC 8446 §5.4)`);
   }
+}
+
+/**
+ * Small records are cut from a shared slab instead of each getting an
+ * ArrayBuffer of its own: a backing store per record (and its collection)
+ * cost more than sealing a 1 KiB record with native AES-GCM. The slab is
+ * only ever carved forward, never reused, so every record starts as zeros
+ * (the padding of §5.4 relies on it) and no two records share bytes. What a
+ * record holds is ciphertext, so a view kept alive by its user keeps
+ * nothing secret alive with the slab. Records start on 8-byte boundaries so
+ * the inner plaintext offset below stays 4-byte aligned.
+ */
+const SLAB_BYTES = 32 * 1024;
+const SLAB_MAX_RECORD = 2 * 1024;
+let slab = new Uint8Array(0);
+let slabUsed = 0;
+
+function allocateRecord(length: number): Uint8Array {
+  if (length > SLAB_MAX_RECORD) return new Uint8Array(length);
+  if (slabUsed + length > slab.length) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const record = slab.subarray(slabUsed, slabUsed + length);
+  slabUsed += (length + 7) & ~7;
+  return record;
 }
 
 /**

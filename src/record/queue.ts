@@ -8,9 +8,11 @@
 const RELEASE_THRESHOLD = 64 * 1024;
 
 export class ByteQueue {
-  private buf = new Uint8Array(0);
+  private buf: Uint8Array = new Uint8Array(0);
   private start = 0;
   private end = 0;
+  /** Our own buffer while `buf` is a caller's array (see pushBorrowed). */
+  private own: Uint8Array | undefined;
 
   get length(): number {
     return this.end - this.start;
@@ -18,9 +20,45 @@ export class ByteQueue {
 
   push(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
+    this.detach();
     this.reserve(bytes.length);
     this.buf.set(bytes, this.end);
     this.end += bytes.length;
+  }
+
+  /**
+   * Like push(), but when the queue is empty it keeps a view of `bytes`
+   * instead of copying them: records that arrive whole are then read
+   * straight from the caller's array. The caller must call detach() before
+   * it lets anyone else use or change `bytes` (Connection.receive() does,
+   * before it returns); push() detaches by itself.
+   */
+  pushBorrowed(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
+    if (this.length > 0) {
+      this.push(bytes);
+      return;
+    }
+    this.own ??= this.buf;
+    this.buf = bytes;
+    this.start = 0;
+    this.end = bytes.length;
+  }
+
+  /** Copies what is left of a borrowed array into the queue's own buffer. */
+  detach(): void {
+    const own = this.own;
+    if (own === undefined) return;
+    const live = this.buf.subarray(this.start, this.end);
+    this.own = undefined;
+    this.buf = own;
+    this.start = 0;
+    this.end = 0;
+    if (live.length > 0) {
+      this.reserve(live.length);
+      this.buf.set(live);
+      this.end = live.length;
+    }
   }
 
   /** The byte at `index` (0 = oldest). The caller checks `index < length`. */
@@ -58,6 +96,11 @@ export class ByteQueue {
   }
 
   private reset(): void {
+    if (this.own !== undefined) {
+      // Done with the borrowed array: back to our own buffer.
+      this.buf = this.own;
+      this.own = undefined;
+    }
     this.start = 0;
     this.end = 0;
     if (this.buf.length > RELEASE_THRESHOLD) this.buf = new Uint8Array(0);

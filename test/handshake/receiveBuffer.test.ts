@@ -61,6 +61,31 @@ describe('receive() and the caller\'s buffer', () => {
     await pump(client, server, scratch);
     expect(received(server)).toEqual(data);
   });
+
+  it('records split anywhere across reads survive the caller scribbling over each read', async () => {
+    // Whole records are read in place from the caller's bytes; a record cut
+    // by the end of a read must be copied before receive() returns.
+    const pair = newPair(
+      { ca: ROOT, now, groups: [NamedGroup.x25519], sessionCache: false },
+      { certificates: [certified('leaf-p256')], now },
+      'p256.test',
+    );
+    const client = pair.client.conn;
+    const server = pair.server.conn;
+    const scratch = new Uint8Array(128 * 1024);
+    await pump(client, server, scratch);
+    for (const cuts of [[1], [5, 6], [16_000, 16_500, 16_410 + 22], [3, 20_000, 33_000, 33_001], [7_777, 15_555, 23_333, 31_111]]) {
+      const data = payload(40_000, cuts.length);
+      client.write(data);
+      const wire = client.takeOutgoing();
+      let from = 0;
+      for (const at of [...cuts, wire.length]) {
+        if (at > from && at <= wire.length) handOver(server, wire.subarray(from, at), scratch);
+        from = Math.max(from, Math.min(at, wire.length));
+      }
+      expect(received(server)).toEqual(data);
+    }
+  });
 });
 
 function received(conn: Conn): Uint8Array {
