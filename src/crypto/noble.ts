@@ -7,7 +7,7 @@
  * What lives where:
  *   hashes, AEADs ................... this file
  *   HMAC, HKDF ...................... nobleHmac.ts (prepared HMAC keys, no per-call hash objects)
- *   random source ................... nobleRandom.ts (Web Crypto through a small pool)
+ *   random source ................... randomPool.ts (Web Crypto through a small pool)
  *   (EC)DH groups ................... ecdh.ts, mlkemHybrid.ts
  *   signature schemes ............... signatures.ts (ECDSA DER in ecdsaDer.ts, RSA in rsa.ts)
  */
@@ -29,7 +29,7 @@ import type {
 import { secp256r1KeyExchange, secp384r1KeyExchange, x25519KeyExchange, x448KeyExchange } from './ecdh.js';
 import { x25519MlKem768KeyExchange } from './mlkemHybrid.js';
 import { createSignatureAlgorithms } from './signatures.js';
-import { createPooledRandom } from './nobleRandom.js';
+import { createPooledRandom } from './randomPool.js';
 import { expandKeyFor, hkdfExpandWith, hmacOnce, HmacKey, poolFor, type NobleHash, type StatePool } from './nobleHmac.js';
 
 // ---------------------------------------------------------------------------
@@ -38,7 +38,7 @@ import { expandKeyFor, hkdfExpandWith, hmacOnce, HmacKey, poolFor, type NobleHas
 /**
  * The platform CSPRNG (Web Crypto `getRandomValues`); short requests are
  * served from a pool that never hands out the same bytes twice (see
- * nobleRandom.ts for why that is safe).
+ * randomPool.ts for why that is safe).
  */
 export const systemRandom: RandomSource = createPooledRandom();
 

@@ -80,6 +80,7 @@ import {
   type RandomSource,
   type SignatureAlgorithm,
 } from './provider.js';
+import { createPooledRandom } from './randomPool.js';
 import {
   RSA_ABSOLUTE_MIN_MODULUS_BITS,
   type RsaPolicy,
@@ -119,46 +120,11 @@ function fromBinaryString(s: string, length = s.length): Uint8Array {
 // ---------------------------------------------------------------------------
 // Random
 
-/** Requests above this size bypass the pool (TLS asks for 4 to 32 bytes at a time). */
-const POOL_MAX_REQUEST = 256;
-
-/**
- * A RandomSource that draws from `fill` a pool of `poolSize` bytes at a time.
- * Each call to Node's randomFillSync costs a few microseconds of fixed
- * overhead whatever the length, and a handshake makes about nine small
- * requests; one 4 KiB fill serves hundreds of handshakes. Every byte is
- * handed out at most once: the pool moves past what it returns, zeroes it
- * (so it keeps no copy of a caller's key), and on refill discards whatever
- * was left rather than reuse it. Output arrays are fresh and own their memory.
- */
-export function createRandomPool(fill: (into: Uint8Array) => void, poolSize = 4096): RandomSource {
-  if (!Number.isSafeInteger(poolSize) || poolSize < POOL_MAX_REQUEST) throw new Error(`random pool must be at least ${POOL_MAX_REQUEST} bytes`);
-  const pool = new Uint8Array(poolSize);
-  let next = poolSize; // empty until the first request
-  return (length: number): Uint8Array => {
-    if (!Number.isSafeInteger(length) || length < 0) throw new Error(`invalid random length ${length}`);
-    if (length > POOL_MAX_REQUEST) {
-      const out = new Uint8Array(length);
-      fill(out);
-      return out;
-    }
-    if (length > poolSize - next) {
-      fill(pool);
-      next = 0;
-    }
-    const end = next + length;
-    const out = pool.slice(next, end);
-    pool.fill(0, next, end);
-    next = end;
-    return out;
-  };
-}
-
 /**
  * The operating system's CSPRNG through OpenSSL, pooled; a fresh array per
  * call. (randomFillSync caps one call at 2^31-1 bytes; TLS never asks for that much.)
  */
-export const nodeRandom: RandomSource = createRandomPool((into) => randomFillSync(into));
+export const nodeRandom: RandomSource = createPooledRandom({ fill: (into) => randomFillSync(into) });
 
 // ---------------------------------------------------------------------------
 // Hashes

@@ -1,75 +1,18 @@
 /**
  * The native provider's fast paths (src/crypto/node.ts) against the slow
- * ones they replace: the pooled random source, sealInto, the one-block
+ * ones they replace: the random source, sealInto, the one-block
  * HKDF-Expand and the one-shot digest.
  */
 import { createHash, createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { createRandomPool, nodeCrypto, nodeRandom } from '../../src/crypto/node.js';
+import { nodeCrypto, nodeRandom } from '../../src/crypto/node.js';
 import { nobleCrypto } from '../../src/crypto/noble.js';
 import type { AeadName, HashName } from '../../src/crypto/provider.js';
 import { toHex, utf8 } from '../../src/util/bytes.js';
 
-/** A fill that writes a running counter, so every byte of the stream is recognisable. */
-function countingFill(): { fill: (into: Uint8Array) => void; fills: number; pools: Uint8Array[]; next: number } {
-  const state = {
-    fills: 0,
-    pools: [] as Uint8Array[],
-    next: 0,
-    fill(into: Uint8Array): void {
-      state.fills++;
-      state.pools.push(into);
-      for (let i = 0; i < into.length; i++) into[i] = state.next++ & 0xff;
-    },
-  };
-  return state;
-}
-
-describe('pooled random source', () => {
-  it('hands out consecutive, never-overlapping slices of the filled stream, and refills when short', () => {
-    const source = countingFill();
-    const random = createRandomPool(source.fill, 256);
-    const lengths = [32, 32, 4, 12, 100, 70, 7, 0, 32, 200, 56];
-    let expectedStart = 0;
-    for (const length of lengths) {
-      // A request that does not fit in what is left starts a fresh pool: the rest is skipped, not reused.
-      const used = expectedStart % 256;
-      if (length > 256 - used && used !== 0) expectedStart += 256 - used;
-      const out = random(length);
-      expect(out).toHaveLength(length);
-      expect(Array.from(out)).toEqual(Array.from({ length }, (_, i) => (expectedStart + i) & 0xff));
-      expectedStart += length;
-    }
-    expect(source.fills).toBe(Math.ceil(expectedStart / 256));
-  });
-
-  it('zeroes what it handed out, so the pool keeps no copy of a caller’s key', () => {
-    const source = countingFill();
-    const random = createRandomPool(source.fill, 256);
-    const a = random(32);
-    const b = random(12);
-    const pool = source.pools[0]!;
-    expect(pool.subarray(0, 44).every((x) => x === 0)).toBe(true);
-    expect(pool[44]).toBe(44);
-    // The caller's copies are untouched by the wipe and by later draws.
-    random(200);
-    expect(a[31]).toBe(31);
-    expect(b[0]).toBe(32);
-  });
-
-  it('requests above the pool threshold are filled directly, without touching the pool', () => {
-    const source = countingFill();
-    const random = createRandomPool(source.fill, 256);
-    random(8);
-    const big = random(1000);
-    expect(big).toHaveLength(1000);
-    expect(source.pools[1]).toBe(big);
-    // The pool carries on where it was.
-    expect(random(1)[0]).toBe(8);
-  });
-
-  it('returns plain arrays that own their memory, and refuses bad lengths and tiny pools', () => {
+describe('the native random source (the shared pool over randomFillSync, randomPool.ts)', () => {
+  it('returns plain arrays that own their memory, and refuses bad lengths', () => {
     for (const length of [0, 1, 32, 256, 257, 5000]) {
       const out = nodeRandom(length);
       expect(out).toHaveLength(length);
@@ -79,18 +22,6 @@ describe('pooled random source', () => {
     }
     expect(() => nodeRandom(1.5)).toThrow(/length/);
     expect(() => nodeRandom(Number.NaN)).toThrow(/length/);
-    expect(() => createRandomPool(() => undefined, 16)).toThrow(/pool/);
-  });
-
-  it('a failing fill propagates and the next call fills again', () => {
-    let fail = true;
-    const random = createRandomPool((into) => {
-      if (fail) throw new Error('no entropy');
-      into.fill(7);
-    }, 256);
-    expect(() => random(32)).toThrow(/entropy/);
-    fail = false;
-    expect(Array.from(random(2))).toEqual([7, 7]);
   });
 
   it('the OS pool never repeats a 16-byte draw across several refills', () => {

@@ -1,10 +1,11 @@
 /**
- * The default random source: the platform CSPRNG (Web Crypto
- * `getRandomValues`), drawn through a small pool.
+ * Random sources drawn through a small pool: the noble provider's default
+ * (the platform CSPRNG, Web Crypto `getRandomValues`) and the native
+ * provider's (OpenSSL's, node:crypto `randomFillSync`) share this code.
  *
  * Why a pool: a handshake asks for a handful of short strings (32-byte
  * randoms and private keys, a 12-byte ticket nonce, 4-byte obfuscated_ticket_age
- * adds and sequence masks), and each `getRandomValues` call costs far more in
+ * adds and sequence masks), and each call into the CSPRNG costs far more in
  * fixed overhead (argument checks, a call into the engine's CSPRNG) than in
  * producing 32 bytes. Filling a few KiB at once and slicing it makes those
  * requests nearly free.

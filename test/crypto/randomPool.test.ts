@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { systemRandom } from '../../src/crypto/noble.js';
-import { createPooledRandom } from '../../src/crypto/nobleRandom.js';
+import { createPooledRandom } from '../../src/crypto/randomPool.js';
 import { toHex } from '../../src/util/bytes.js';
 import { seededRandom } from './helpers.js';
 
@@ -20,7 +20,7 @@ function recordingFill(seed: number) {
   return { fill, fills };
 }
 
-describe('pooled random source (nobleRandom.ts)', () => {
+describe('pooled random source (randomPool.ts)', () => {
   it('hands out exactly the CSPRNG bytes, in order, each pool byte at most once (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.nat({ max: 100 }), { maxLength: 80 }), fc.integer({ min: 1, max: 2 ** 31 }), (lengths, seed) => {
