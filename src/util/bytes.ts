@@ -186,13 +186,36 @@ export class ByteReader {
   }
 }
 
+/**
+ * Writers start in space cut from a shared slab rather than an ArrayBuffer
+ * of their own: a writer lives for one encode and finish() copies its bytes
+ * out, and a backing store per writer (with its collection) cost more than
+ * the encoding. The slab is carved forward only, so no two writers ever
+ * share bytes; a writer that outgrows its space moves to an array of its own.
+ */
+const WRITER_SLAB_BYTES = 64 * 1024;
+const WRITER_SLAB_MAX = 4 * 1024;
+let writerSlab = new Uint8Array(0);
+let writerSlabUsed = 0;
+
+function writerSpace(capacity: number): Uint8Array {
+  if (capacity > WRITER_SLAB_MAX) return new Uint8Array(capacity);
+  if (writerSlabUsed + capacity > writerSlab.length) {
+    writerSlab = new Uint8Array(WRITER_SLAB_BYTES);
+    writerSlabUsed = 0;
+  }
+  const space = writerSlab.subarray(writerSlabUsed, writerSlabUsed + capacity);
+  writerSlabUsed += capacity;
+  return space;
+}
+
 /** Builds big-endian integers and length-prefixed vectors (RFC 8446 §3). */
 export class ByteWriter {
   private buf: Uint8Array;
   private len = 0;
 
   constructor(initialCapacity = 256) {
-    this.buf = new Uint8Array(initialCapacity);
+    this.buf = writerSpace(initialCapacity);
   }
 
   get length(): number {
@@ -201,7 +224,8 @@ export class ByteWriter {
 
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
+    // At least 64: doubling from an empty (capacity 0) writer would never grow.
+    let cap = Math.max(64, this.buf.length * 2);
     while (cap < this.len + n) cap *= 2;
     const next = new Uint8Array(cap);
     next.set(this.buf.subarray(0, this.len));

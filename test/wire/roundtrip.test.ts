@@ -75,3 +75,26 @@ describe('each extension round-trips in each context where it is valid', () => {
     }
   }
 });
+
+describe('ByteWriter space', () => {
+  it('writers open at once never share bytes, and finish() hands out arrays of their own', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 700 }), { minLength: 1, maxLength: 40 }), fc.nat({ max: 600 }), (bodies, capacity) => {
+        // Open them all first, then write each, then finish in reverse: any
+        // overlap between their starting spaces would scramble the outputs.
+        const writers = bodies.map(() => new ByteWriter(capacity));
+        bodies.forEach((b, i) => writers[i]!.u16(i).vec16(b));
+        const outputs = writers.map((w) => w).reverse().map((w) => w.finish()).reverse();
+        bodies.forEach((b, i) => {
+          const r = new ByteReader(outputs[i]!);
+          expect(r.u16()).toBe(i);
+          expect(toHex(r.vec16('body'))).toBe(toHex(b));
+          r.end('output');
+          expect(outputs[i]!.byteOffset).toBe(0);
+          expect(outputs[i]!.buffer.byteLength).toBe(outputs[i]!.length);
+        });
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
