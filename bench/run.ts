@@ -20,14 +20,12 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { ClientConfig, ServerConfig } from '../src/config.js';
 import { nobleCrypto } from '../src/crypto/noble.js';
 import { nodeCrypto } from '../src/crypto/node.js';
 import type { CryptoProvider } from '../src/crypto/provider.js';
 import { CIPHER_SUITES } from '../src/crypto/suites.js';
-import { NamedGroup } from '../src/registry.js';
 import { type Contender, type Interleaved, type Stat, benchSettings, formatRate, formatTable, measureInterleaved, medianRatio, toStat } from './measure.js';
-import { LOOPBACK_BATCH, memoryBulk, nodeTlsBulk, ourLoopbackBulk, rawAead } from './lib/bulk.js';
+import { LOOPBACK_BATCH, bulkConfigs, memoryBulk, nodeTlsBulk, ourLoopbackBulk, rawAead } from './lib/bulk.js';
 import { type CallCounts, ceilingOperation, countingProvider, keyScheduleCounts, traceShape, zeroCounts, type HandshakeShape } from './lib/ceiling.js';
 import {
   type HandshakeExpectation,
@@ -292,16 +290,6 @@ interface BulkResult {
 
 const bulk: Record<string, BulkResult> = {};
 
-function bulkConfigs(provider: CryptoProvider, suite: number): { client: ClientConfig; server: ServerConfig; serverName: string } | undefined {
-  const leaf = pki.leaves.p256;
-  if (!leaf) return undefined;
-  return {
-    client: { crypto: provider, ca: pki.rootPem, groups: [NamedGroup.x25519], cipherSuites: [suite], sessionCache: false },
-    server: { crypto: provider, certificates: [{ cert: leaf.chainPem, key: leaf.keyPem }], groups: [NamedGroup.x25519], cipherSuites: [suite], ticketCount: 0 },
-    serverName: leaf.host,
-  };
-}
-
 const MB = 1e-6;
 
 async function runBulk(): Promise<void> {
@@ -316,7 +304,7 @@ async function runBulk(): Promise<void> {
       const variant = size === 16384 ? '16KiB records' : '1KiB writes';
       progress(`bulk ${suite.name} ${variant}`);
       const setUp = async (provider: CryptoProvider) => {
-        const cfg = bulkConfigs(provider, suite.code)!;
+        const cfg = bulkConfigs(pki, provider, suite.code)!;
         const memory = await memoryBulk(cfg.client, cfg.server, cfg.serverName, size);
         const raw = rawAead(provider, suite.aead, size);
         const loopback = await ourLoopbackBulk(cfg.client, cfg.server, cfg.serverName, size);

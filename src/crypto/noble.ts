@@ -26,7 +26,7 @@ import type {
   KeyExchange,
   RandomSource,
 } from './provider.js';
-import { secp256r1KeyExchange, secp384r1KeyExchange, x25519KeyExchange, x448KeyExchange } from './ecdh.js';
+import { isAllZero, secp256r1KeyExchange, secp384r1KeyExchange, x25519KeyExchange, x448KeyExchange } from './ecdh.js';
 import { x25519MlKem768KeyExchange } from './mlkemHybrid.js';
 import { createSignatureAlgorithms } from './signatures.js';
 import { createPooledRandom } from './randomPool.js';
@@ -109,11 +109,8 @@ function nobleHashFor(hash: Hash): NobleHash {
 const ZERO_SALT_KEYS = new Map<NobleHash, HmacKey>();
 
 function zeroSaltKey(impl: NobleHash, salt: Uint8Array): HmacKey | undefined {
-  if (salt.length > impl.blockLen) return undefined;
-  // The salt may be secret (a derived secret): look at every byte, no early exit.
-  let orAll = 0;
-  for (let i = 0; i < salt.length; i++) orAll |= salt[i]!;
-  if (orAll !== 0) return undefined;
+  // The salt may be secret (a derived secret): isAllZero reads every byte, no early exit.
+  if (salt.length > impl.blockLen || !isAllZero(salt)) return undefined;
   let key = ZERO_SALT_KEYS.get(impl);
   if (key === undefined) {
     key = new HmacKey(impl, new Uint8Array(impl.outputLen));

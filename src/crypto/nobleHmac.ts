@@ -30,6 +30,7 @@
  * reach another's state.
  */
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
+import { constantTimeEqual } from '../util/bytes.js';
 
 export type NobleHash = typeof sha256 | typeof sha384 | typeof sha512;
 
@@ -48,8 +49,7 @@ interface HashState {
 
 /**
  * Hash states kept per hash function, so that a MAC creates no hash objects:
- * a pristine
- * state at the initial value to copy from, scratch states that each MAC or
+ * a pristine state at the initial value to copy from, scratch states that each MAC or
  * digest overwrites and wipes, a bounded list of wiped states for HmacKeys to
  * reuse, and one buffer for the padded key block. Nothing here holds key
  * material between calls: scratch and recycled states are destroyed (zeroed)
@@ -116,14 +116,6 @@ export function poolFor(hash: NobleHash): StatePool {
 const IPAD = 0x36;
 const OPAD = 0x5c;
 
-/** Constant-time equality for two byte strings of public length. */
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
-}
-
 /**
  * K padded to one block and XORed with ipad (RFC 2104 §2 steps (1)–(2)), in
  * the pool's pad buffer; `flipToOuter` turns it into K ⊕ opad in place
@@ -189,7 +181,7 @@ export class HmacKey {
 
   /** Whether `key` is the key this object was made from (constant time in its content). */
   isKey(key: Uint8Array): boolean {
-    return sameBytes(this.key, key);
+    return constantTimeEqual(this.key, key);
   }
 
   /** HMAC(K, a | b | c) = H(K ⊕ opad | H(K ⊕ ipad | a | b | c)). */

@@ -181,9 +181,6 @@ function mac(hash: Hash, key: Uint8Array, data: Uint8Array, length?: number): Ui
   return fromBinaryString(createHmac(nodeHashName(hash), key).update(data).digest('binary'), length);
 }
 
-function hmac(hash: Hash, key: Uint8Array, data: Uint8Array): Uint8Array {
-  return mac(hash, key, data);
-}
 
 // ---------------------------------------------------------------------------
 // HKDF (RFC 5869). Node's hkdfSync always runs Extract then Expand, and TLS
@@ -191,7 +188,7 @@ function hmac(hash: Hash, key: Uint8Array, data: Uint8Array): Uint8Array {
 
 function hkdfExtract(hash: Hash, salt: Uint8Array, ikm: Uint8Array): Uint8Array {
   // An empty salt is HashLen zeros (§2.2); HMAC pads both to the block size alike.
-  return hmac(hash, salt, ikm);
+  return mac(hash, salt, ikm);
 }
 
 /** T(i) = HMAC(PRK, T(i-1) | info | i), output = T(1) | T(2) | … truncated (§2.3). */
@@ -764,7 +761,7 @@ export function createNodeCrypto(options: NodeCryptoOptions = {}): CryptoProvide
     random: options.random ?? nodeRandom,
     hashes: HASHES,
     aeads: AEADS,
-    hmac,
+    hmac: mac,
     hkdfExtract,
     hkdfExpand,
     keyExchanges: KEY_EXCHANGES,

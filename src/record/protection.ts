@@ -101,13 +101,18 @@ export function effectiveRecordSizeLimit(limit: number): number {
  * order, left-padded with zeros to the IV length, XORed with the static IV.
  */
 export function perRecordNonce(iv: Uint8Array, sequence: bigint): Uint8Array {
-  const nonce = iv.slice();
-  if (sequence <= 0n) return nonce;
+  if (sequence <= 0n) return iv.slice();
   // The sequence number as two 32-bit Numbers: at most three BigInt
   // operations per record instead of a BigInt shift and mask per byte.
   const small = sequence <= 0xffffffffn;
   const low = small ? Number(sequence) : Number(BigInt.asUintN(32, sequence));
   const high = small ? 0 : Number(BigInt.asUintN(32, sequence >> 32n));
+  return nonceOf(iv, low, high);
+}
+
+/** The IV XORed with the 64-bit sequence number high ‖ low, left-padded to the IV's length (§5.3). */
+function nonceOf(iv: Uint8Array, low: number, high: number): Uint8Array {
+  const nonce = iv.slice();
   xorUint32(nonce, nonce.length - 4, low);
   if (high !== 0) xorUint32(nonce, nonce.length - 8, high);
   return nonce;
@@ -159,10 +164,7 @@ class SequenceNumber {
 
   /** The per-record nonce for the current value (same bytes as perRecordNonce). */
   nonce(): Uint8Array {
-    if (this.big !== undefined) return perRecordNonce(this.iv, this.big);
-    const nonce = this.iv.slice();
-    xorUint32(nonce, nonce.length - 4, this.small);
-    return nonce;
+    return this.big !== undefined ? perRecordNonce(this.iv, this.big) : nonceOf(this.iv, this.small, 0);
   }
 
   advance(): void {
@@ -289,8 +291,8 @@ export class RecordSealer {
     // One allocation per record, the record itself: header, then the
     // TLSInnerPlaintext (content ‖ type ‖ zeros, §5.2) assembled where the
     // ciphertext will go. The record's bytes are fresh zeros (allocateRecord),
-    // so the padding is already there; the sealed output (ciphertext ‖ tag) then overwrites
-    // every byte of the plaintext.
+    // so the padding is already there; the sealed output (ciphertext ‖ tag)
+    // then overwrites every byte of the plaintext.
     const record = allocateRecord(RECORD_HEADER_LENGTH + innerLength + tagLength);
     writeRecordHeader(record, ContentType.application_data, LEGACY_RECORD_VERSION, innerLength + tagLength);
     const at = innerPlaintextOffset(tagLength);
@@ -497,8 +499,8 @@ export class RecordOpener {
         'a record failed authentication: the keys differ or the data was modified in transit (RFC 8446 §5.2)',
       );
     }
-    // The record may be a view of the deframer's reusable buffer: what we
-    // hand up must not share it. Every provider we ship returns a fresh
+    // The record may be a view of the deframer's reusable buffer or of the
+    // caller's input (borrowed): what we hand up must not share either. Every provider we ship returns a fresh
     // array; one that decrypts in place gets its output copied.
     return plaintext.buffer === body.buffer ? plaintext.slice() : plaintext;
   }
