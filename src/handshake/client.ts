@@ -674,7 +674,6 @@ export class ClientHandshake extends Handshake<ClientState> {
   private releaseClientHandshakeState(): void {
     this.hello = undefined;
     this.session = undefined;
-    this.pskKeys = undefined;
     this.releaseHandshakeState();
   }
 
